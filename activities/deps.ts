@@ -1,0 +1,16 @@
+import type { InvoiceStore } from '../src/db/invoice-store';
+import type { LedgerStore } from '../src/db/ledger-store';
+import type { NotificationStore } from '../src/db/notification-store';
+import type { TeamStore } from '../src/db/team-store';
+import type { Mailer } from '../src/mailer';
+import type { PlanCatalogue } from '../src/plans';
+
+/** What the activities need from the outside world, injected by the worker (and by tests). */
+export interface ActivityDeps {
+  ledger: LedgerStore;
+  invoices: InvoiceStore;
+  teams: TeamStore;
+  notifications: NotificationStore;
+  mailer: Mailer;
+  plans: PlanCatalogue;
+}

@@ -1,0 +1,146 @@
+import { formatCredits } from '../workflows/domain/credits';
+import { paygChargeMinor } from '../workflows/domain/money';
+import type { MemberNotification } from '../workflows/member-credits/types';
+import type { OutgoingEmail } from '../src/db/notification-store';
+import type { ActivityDeps } from './deps';
+
+export interface SendMemberNotificationsInput {
+  notifications: MemberNotification[];
+}
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Alerts and emails are keyed by member, period and kind, so a retried activity stores and sends each once.
+ * SMTP itself is at-least-once: a crash between the send and `markSent` resends that one email, with the same
+ * Message-ID.
+ */
+export function createNotificationActivities(deps: ActivityDeps) {
+  return {
+    async sendMemberNotifications({ notifications }: SendMemberNotificationsInput): Promise<{ emails: number }> {
+      const keys: string[] = [];
+      for (const n of notifications) {
+        const member = await deps.teams.getMember(n.teamId, n.userId);
+        const text = memberMessage(n);
+        await deps.notifications.addAlert({
+          alertKey: n.notificationKey,
+          teamId: n.teamId,
+          userId: n.userId,
+          kind: n.kind,
+          message: text,
+        });
+        const emails: OutgoingEmail[] = [];
+        if (member) {
+          emails.push({
+            emailKey: `${n.notificationKey}:member`,
+            teamId: n.teamId,
+            kind: n.kind,
+            to: member.email,
+            subject: memberSubject(n),
+            body: text,
+          });
+        }
+        if (n.kind === 'member_75' || n.kind === 'member_exceeded') {
+          for (const admin of await deps.teams.contacts(n.teamId, ['admin', 'billing'])) {
+            emails.push({
+              emailKey: `${n.notificationKey}:admin:${admin.userId}`,
+              teamId: n.teamId,
+              kind: n.kind === 'member_75' ? 'admin_member_75' : 'admin_member_payg',
+              to: admin.email,
+              subject:
+                n.kind === 'member_75'
+                  ? `${n.userId} has used 75% of their AI credits`
+                  : `${n.userId} has moved to pay-as-you-go`,
+              body:
+                n.kind === 'member_75'
+                  ? `${n.userId} has spent ${formatCredits(n.usedMillicredits)} of ${formatCredits(n.totalMillicredits)} AI credits for the period that renews on ${day(n.periodEnd)}.`
+                  : `${n.userId} has used all included AI credits and now continues with pay-as-you-go; the charges appear on the team's next invoice.`,
+            });
+          }
+        }
+        for (const e of emails) {
+          await deps.notifications.enqueueEmail(e);
+          keys.push(e.emailKey);
+        }
+      }
+      return { emails: await deliver(deps, keys) };
+    },
+  };
+}
+
+/** Team threshold: one email to Billing users when the team's PAYG charges for the period pass it. */
+export async function checkTeamPaygThreshold(
+  deps: ActivityDeps,
+  teamId: string,
+  periodStart: number,
+  periodEnd: number,
+): Promise<void> {
+  const team = await deps.teams.getTeam(teamId);
+  const plan = team && deps.plans.get(team.plan);
+  if (!team || !plan || team.paygThresholdMinor === null) return;
+  const perMember = await deps.ledger.paygCreditsByMember(teamId, periodStart);
+  const totalMinor = perMember.reduce(
+    (sum, m) => sum + paygChargeMinor(m.millicredits, plan.paygRateMicrosPerCredit, plan.currencyExponent),
+    0,
+  );
+  if (totalMinor <= team.paygThresholdMinor) return;
+  const key = `${teamId}:${day(periodStart)}:payg_threshold`;
+  const keys: string[] = [];
+  for (const billing of await deps.teams.contacts(teamId, ['billing'])) {
+    const emailKey = `${key}:${billing.userId}`;
+    await deps.notifications.enqueueEmail({
+      emailKey,
+      teamId,
+      kind: 'team_payg_threshold',
+      to: billing.email,
+      subject: `Your team's pay-as-you-go AI charges passed the threshold`,
+      body: `Pay-as-you-go AI credit charges of team ${teamId} for the period ending ${day(periodEnd)} are ${formatMinor(totalMinor, plan.currencyExponent)} ${plan.currency}, above the threshold of ${formatMinor(team.paygThresholdMinor, plan.currencyExponent)} ${plan.currency}.`,
+    });
+    keys.push(emailKey);
+  }
+  await deliver(deps, keys);
+}
+
+async function deliver(deps: ActivityDeps, keys: string[]): Promise<number> {
+  const unsent = await deps.notifications.unsentEmails(keys);
+  for (const e of unsent) {
+    await deps.mailer.send({
+      to: e.to,
+      subject: e.subject,
+      text: e.body,
+      messageId: `<${Buffer.from(e.emailKey).toString('base64url')}@ai-credits>`,
+    });
+    await deps.notifications.markSent(e.emailKey);
+  }
+  return unsent.length;
+}
+
+function memberSubject(n: MemberNotification): string {
+  switch (n.kind) {
+    case 'member_75':
+      return `You've used 75% of your AI credits`;
+    case 'member_100':
+      return `You've used all of your AI credits`;
+    case 'member_exceeded':
+      return `You've exceeded your AI credit limit`;
+  }
+}
+
+function memberMessage(n: MemberNotification): string {
+  const used = `${formatCredits(n.usedMillicredits)} of ${formatCredits(n.totalMillicredits)} credits`;
+  switch (n.kind) {
+    case 'member_75':
+      return `You've used 75% of your AI credits for this period (${used}). Credits renew on ${day(n.periodEnd)}.`;
+    case 'member_100':
+      return n.continuesWithPayg
+        ? `You've used 100% of your AI credits (${used}). Agent Mode continues with pay-as-you-go, billed on your team's next invoice.`
+        : `You've used 100% of your AI credits (${used}). Agent Mode is paused until your credits renew on ${day(n.periodEnd)}.`;
+    case 'member_exceeded':
+      return `You've exceeded your AI credit limit. Further Agent Mode usage is billed as pay-as-you-go until your credits renew on ${day(n.periodEnd)}.`;
+  }
+}
+
+function formatMinor(minor: number, exponent: number): string {
+  const s = String(Math.abs(minor)).padStart(exponent + 1, '0');
+  return `${minor < 0 ? '-' : ''}${s.slice(0, s.length - exponent)}.${s.slice(s.length - exponent)}`;
+}

@@ -1,0 +1,181 @@
+import type { Knex } from 'knex';
+import type { LedgerEntry, LedgerKind } from '../../workflows/member-credits/types';
+
+/** A ledger row as stored (snake_case columns). */
+interface LedgerRow {
+  id: number;
+  entry_key: string;
+  team_id: string;
+  user_id: string;
+  period_start: Date;
+  period_end: Date;
+  kind: LedgerKind;
+  millicredits: number;
+  amount_minor: number | null;
+  currency: string | null;
+  request_id: string | null;
+  action: string | null;
+  workflow_id: string;
+  run_id: string;
+  occurred_at: Date;
+  recorded_at: Date;
+}
+
+export interface StoredLedgerEntry extends LedgerEntry {
+  id: number;
+  workflowId: string;
+  runId: string;
+  recordedAt: number;
+}
+
+/** One member-period's balance check: grants + purchases − consumption − expiry, and PAYG against the invoice. */
+export interface PeriodReconciliation {
+  teamId: string;
+  userId: string;
+  periodStart: number;
+  granted: number;
+  purchased: number;
+  consumed: number;
+  expired: number;
+  paygCredits: number;
+  /** Zero for every closed period. */
+  creditBalance: number;
+  paygInvoicedCredits: number;
+  paygInvoicedMinor: number;
+  /** Σ round_half_up(payg millicredits × rate) as the invoice lines state it. */
+  paygExpectedMinor: number;
+}
+
+export class LedgerStore {
+  constructor(private readonly db: Knex) {}
+
+  /** Insert rows; rows whose key exists already are skipped. Returns how many were new. */
+  async append(entries: readonly LedgerEntry[], source: { workflowId: string; runId: string }): Promise<number> {
+    if (entries.length === 0) return 0;
+    const rows = entries.map((e) => ({
+      entry_key: e.entryKey,
+      team_id: e.teamId,
+      user_id: e.userId,
+      period_start: new Date(e.periodStart),
+      period_end: new Date(e.periodEnd),
+      kind: e.kind,
+      millicredits: e.millicredits,
+      amount_minor: e.amountMinor ?? null,
+      currency: e.currency ?? null,
+      request_id: e.requestId ?? null,
+      action: e.action ?? null,
+      workflow_id: source.workflowId,
+      run_id: source.runId,
+      occurred_at: new Date(e.occurredAt),
+    }));
+    const inserted = await this.db('ledger_entries').insert(rows).onConflict('entry_key').ignore().returning('id');
+    return inserted.length;
+  }
+
+  /** PAYG millicredits per member of a team for one period (the team threshold is checked on these). */
+  async paygCreditsByMember(teamId: string, periodStart: number): Promise<{ userId: string; millicredits: number }[]> {
+    const rows = await this.db('ledger_entries')
+      .where({ team_id: teamId, period_start: new Date(periodStart), kind: 'payg' })
+      .groupBy('user_id')
+      .select('user_id', this.db.raw('sum(millicredits)::bigint as millicredits'));
+    return rows.map((r: { user_id: string; millicredits: number }) => ({ userId: r.user_id, millicredits: r.millicredits }));
+  }
+
+  async list(filter: { teamId: string; userId?: string; periodStart?: number; limit?: number }): Promise<StoredLedgerEntry[]> {
+    const q = this.db<LedgerRow>('ledger_entries').where('team_id', filter.teamId).orderBy('id').limit(filter.limit ?? 10_000);
+    if (filter.userId) q.andWhere('user_id', filter.userId);
+    if (filter.periodStart !== undefined) q.andWhere('period_start', new Date(filter.periodStart));
+    return (await q).map(toEntry);
+  }
+
+  /**
+   * The ledger invariant, one row per member-period: for a closed period creditBalance is 0, and the PAYG
+   * credits equal those invoiced at the rounded amount. Filter by team, member and/or closed-before instant.
+   */
+  async reconcile(filter: { teamId?: string; userId?: string; closedBefore?: number } = {}): Promise<PeriodReconciliation[]> {
+    const params: (string | Date)[] = [];
+    const where: string[] = [];
+    if (filter.teamId) {
+      where.push('l.team_id = ?');
+      params.push(filter.teamId);
+    }
+    if (filter.userId) {
+      where.push('l.user_id = ?');
+      params.push(filter.userId);
+    }
+    if (filter.closedBefore !== undefined) {
+      where.push('l.period_end <= ?');
+      params.push(new Date(filter.closedBefore));
+    }
+    const rows = await this.db.raw(
+      `with credits as (
+         select l.team_id, l.user_id, l.period_start,
+           coalesce(sum(l.millicredits) filter (where l.kind = 'grant'), 0)::bigint as granted,
+           coalesce(sum(l.millicredits) filter (where l.kind = 'purchase'), 0)::bigint as purchased,
+           coalesce(sum(l.millicredits) filter (where l.kind = 'consume'), 0)::bigint as consumed,
+           coalesce(sum(l.millicredits) filter (where l.kind = 'expire'), 0)::bigint as expired,
+           coalesce(sum(l.millicredits) filter (where l.kind = 'payg'), 0)::bigint as payg_credits
+         from ledger_entries l
+         ${where.length ? `where ${where.join(' and ')}` : ''}
+         group by l.team_id, l.user_id, l.period_start
+       ), invoiced as (
+         select team_id, user_id, period_start,
+           sum(millicredits)::bigint as payg_invoiced_credits,
+           sum(amount_minor)::bigint as payg_invoiced_minor,
+           sum(((millicredits::numeric * rate_micros_per_credit) / 10000000 + 0.5)::bigint)::bigint as payg_expected_minor
+         from invoice_lines where kind = 'payg'
+         group by team_id, user_id, period_start
+       )
+       select c.*, (c.granted + c.purchased - c.consumed - c.expired)::bigint as credit_balance,
+         coalesce(i.payg_invoiced_credits, 0)::bigint as payg_invoiced_credits,
+         coalesce(i.payg_invoiced_minor, 0)::bigint as payg_invoiced_minor,
+         coalesce(i.payg_expected_minor, 0)::bigint as payg_expected_minor
+       from credits c
+       left join invoiced i using (team_id, user_id, period_start)
+       order by c.team_id, c.user_id, c.period_start`,
+      params,
+    );
+    return (rows.rows as Record<string, unknown>[]).map((r) => ({
+      teamId: r.team_id as string,
+      userId: r.user_id as string,
+      periodStart: (r.period_start as Date).getTime(),
+      granted: r.granted as number,
+      purchased: r.purchased as number,
+      consumed: r.consumed as number,
+      expired: r.expired as number,
+      paygCredits: r.payg_credits as number,
+      creditBalance: r.credit_balance as number,
+      paygInvoicedCredits: r.payg_invoiced_credits as number,
+      paygInvoicedMinor: r.payg_invoiced_minor as number,
+      paygExpectedMinor: r.payg_expected_minor as number,
+    }));
+  }
+}
+
+/** True when a reconciled closed period holds: no credits left over and PAYG invoiced exactly. */
+export function periodBalances(r: PeriodReconciliation): boolean {
+  return (
+    r.creditBalance === 0 && r.paygInvoicedCredits === r.paygCredits && r.paygInvoicedMinor === r.paygExpectedMinor
+  );
+}
+
+function toEntry(r: LedgerRow): StoredLedgerEntry {
+  return {
+    id: r.id,
+    entryKey: r.entry_key,
+    teamId: r.team_id,
+    userId: r.user_id,
+    periodStart: r.period_start.getTime(),
+    periodEnd: r.period_end.getTime(),
+    kind: r.kind,
+    millicredits: r.millicredits,
+    amountMinor: r.amount_minor ?? undefined,
+    currency: r.currency ?? undefined,
+    requestId: r.request_id ?? undefined,
+    action: r.action ?? undefined,
+    occurredAt: r.occurred_at.getTime(),
+    workflowId: r.workflow_id,
+    runId: r.run_id,
+    recordedAt: r.recorded_at.getTime(),
+  };
+}

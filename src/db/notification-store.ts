@@ -1,0 +1,74 @@
+import type { Knex } from 'knex';
+
+export interface Alert {
+  id: number;
+  kind: string;
+  message: string;
+  createdAt: number;
+}
+
+export interface OutgoingEmail {
+  emailKey: string;
+  teamId: string;
+  kind: string;
+  to: string;
+  subject: string;
+  body: string;
+}
+
+/** In-product alerts and the email outbox: each keyed, so a retried activity stores nothing twice. */
+export class NotificationStore {
+  constructor(private readonly db: Knex) {}
+
+  async addAlert(a: { alertKey: string; teamId: string; userId: string; kind: string; message: string }): Promise<void> {
+    await this.db('alerts')
+      .insert({ alert_key: a.alertKey, team_id: a.teamId, user_id: a.userId, kind: a.kind, message: a.message })
+      .onConflict('alert_key')
+      .ignore();
+  }
+
+  async alertsFor(teamId: string, userId: string, limit = 100): Promise<Alert[]> {
+    const rows = await this.db('alerts')
+      .where({ team_id: teamId, user_id: userId })
+      .orderBy('id', 'desc')
+      .limit(limit);
+    return rows.map((r) => ({ id: r.id, kind: r.kind, message: r.message, createdAt: r.created_at.getTime() }));
+  }
+
+  /** Queue an email once per key. */
+  async enqueueEmail(e: OutgoingEmail): Promise<void> {
+    await this.db('email_outbox')
+      .insert({ email_key: e.emailKey, team_id: e.teamId, kind: e.kind, to_address: e.to, subject: e.subject, body: e.body })
+      .onConflict('email_key')
+      .ignore();
+  }
+
+  async unsentEmails(keys: readonly string[]): Promise<OutgoingEmail[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.db('email_outbox').whereIn('email_key', keys).whereNull('sent_at').orderBy('id');
+    return rows.map((r) => ({
+      emailKey: r.email_key,
+      teamId: r.team_id,
+      kind: r.kind,
+      to: r.to_address,
+      subject: r.subject,
+      body: r.body,
+    }));
+  }
+
+  async markSent(emailKey: string): Promise<void> {
+    await this.db('email_outbox').where('email_key', emailKey).whereNull('sent_at').update({ sent_at: this.db.fn.now() });
+  }
+
+  async emailsFor(teamId: string): Promise<OutgoingEmail[]> {
+    const rows = await this.db('email_outbox').where('team_id', teamId).orderBy('id');
+    return rows.map((r) => ({
+      emailKey: r.email_key,
+      teamId: r.team_id,
+      kind: r.kind,
+      to: r.to_address,
+      subject: r.subject,
+      body: r.body,
+    }));
+  }
+}

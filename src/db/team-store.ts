@@ -1,0 +1,138 @@
+import type { Knex } from 'knex';
+
+export type Role = 'member' | 'admin' | 'billing';
+export const ROLES: readonly Role[] = ['member', 'admin', 'billing'];
+
+export interface Team {
+  teamId: string;
+  plan: string;
+  billingAnchorDay: number;
+  paygThresholdMinor: number | null;
+  currency: string;
+  createdAt: number;
+}
+
+export interface Member {
+  teamId: string;
+  userId: string;
+  email: string;
+  roles: Role[];
+  status: 'active' | 'removed';
+  joinedAt: number;
+  removedAt: number | null;
+}
+
+interface TeamRow {
+  team_id: string;
+  plan: string;
+  billing_anchor_day: number;
+  payg_threshold_minor: number | null;
+  currency: string;
+  created_at: Date;
+}
+
+interface MemberRow {
+  team_id: string;
+  user_id: string;
+  email: string;
+  roles: Role[];
+  status: 'active' | 'removed';
+  joined_at: Date;
+  removed_at: Date | null;
+}
+
+/** Teams and members: the provisioning side of the product. */
+export class TeamStore {
+  constructor(private readonly db: Knex) {}
+
+  /** Creates the team; returns false when it exists already. */
+  async createTeam(team: Omit<Team, 'createdAt'>): Promise<boolean> {
+    const inserted = await this.db('teams')
+      .insert({
+        team_id: team.teamId,
+        plan: team.plan,
+        billing_anchor_day: team.billingAnchorDay,
+        payg_threshold_minor: team.paygThresholdMinor,
+        currency: team.currency,
+      })
+      .onConflict('team_id')
+      .ignore()
+      .returning('team_id');
+    return inserted.length > 0;
+  }
+
+  async getTeam(teamId: string): Promise<Team | null> {
+    const row = await this.db<TeamRow>('teams').where('team_id', teamId).first();
+    return row ? toTeam(row) : null;
+  }
+
+  async listTeams(): Promise<Team[]> {
+    return (await this.db<TeamRow>('teams').orderBy('team_id')).map(toTeam);
+  }
+
+  /** Adds or updates a member (re-adding a removed member makes them active again). */
+  async upsertMember(m: { teamId: string; userId: string; email: string; roles: Role[] }): Promise<Member> {
+    const [row] = await this.db<MemberRow>('members')
+      .insert({ team_id: m.teamId, user_id: m.userId, email: m.email, roles: m.roles, status: 'active' })
+      .onConflict(['team_id', 'user_id'])
+      .merge({
+        email: m.email,
+        roles: m.roles,
+        status: 'active',
+        removed_at: null,
+        joined_at: this.db.raw(`case when members.status = 'removed' then now() else members.joined_at end`),
+      })
+      .returning('*');
+    return toMember(row);
+  }
+
+  async getMember(teamId: string, userId: string): Promise<Member | null> {
+    const row = await this.db<MemberRow>('members').where({ team_id: teamId, user_id: userId }).first();
+    return row ? toMember(row) : null;
+  }
+
+  async listMembers(teamId: string, opts: { includeRemoved?: boolean } = {}): Promise<Member[]> {
+    const q = this.db<MemberRow>('members').where('team_id', teamId).orderBy('user_id');
+    if (!opts.includeRemoved) q.andWhere('status', 'active');
+    return (await q).map(toMember);
+  }
+
+  async markRemoved(teamId: string, userId: string): Promise<boolean> {
+    const n = await this.db('members')
+      .where({ team_id: teamId, user_id: userId, status: 'active' })
+      .update({ status: 'removed', removed_at: this.db.fn.now() });
+    return n > 0;
+  }
+
+  /** Active members holding any of the roles: who receives the team's emails. */
+  async contacts(teamId: string, roles: Role[]): Promise<Member[]> {
+    const rows = await this.db<MemberRow>('members')
+      .where({ team_id: teamId, status: 'active' })
+      .andWhereRaw('roles && ?::text[]', [roles])
+      .orderBy('user_id');
+    return rows.map(toMember);
+  }
+}
+
+function toTeam(r: TeamRow): Team {
+  return {
+    teamId: r.team_id,
+    plan: r.plan,
+    billingAnchorDay: r.billing_anchor_day,
+    paygThresholdMinor: r.payg_threshold_minor,
+    currency: r.currency,
+    createdAt: r.created_at.getTime(),
+  };
+}
+
+function toMember(r: MemberRow): Member {
+  return {
+    teamId: r.team_id,
+    userId: r.user_id,
+    email: r.email,
+    roles: r.roles,
+    status: r.status,
+    joinedAt: r.joined_at.getTime(),
+    removedAt: r.removed_at ? r.removed_at.getTime() : null,
+  };
+}

@@ -1,0 +1,169 @@
+import {
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import type { UpdateDefinition } from '@temporalio/common';
+import { memberWorkflowId } from '../../workflows/ids';
+import {
+  consumeCreditsUpdate,
+  creditStateQuery,
+  purchaseCreditsUpdate,
+  removeMemberUpdate,
+  setPaygUpdate,
+} from '../../workflows/member-credits/messages';
+import type {
+  Balance,
+  ConsumeInput,
+  ConsumeResult,
+  MemberCreditsView,
+  MemberWorkflowInput,
+  PurchaseInput,
+  PurchaseResult,
+} from '../../workflows/member-credits/types';
+import { memberCreditsWorkflow } from '../../workflows/member-credits/workflow';
+import { ApiError, notFound } from '../errors';
+import type { TeamStore } from '../db/team-store';
+import type { PlanCatalogue } from '../plans';
+
+/** Attempts for an Update that raced a continue-as-new or a closing run (safe: every message is idempotent). */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * The API's door to the member workflows. The hot path is one Update on the running workflow; only when no
+ * run exists does it read PostgreSQL (is this an active member? which plan?) and update-with-start.
+ */
+export class CreditsService {
+  constructor(
+    private readonly client: Client,
+    private readonly teams: TeamStore,
+    private readonly plans: PlanCatalogue,
+    private readonly taskQueue: string,
+  ) {}
+
+  consume(teamId: string, userId: string, input: ConsumeInput): Promise<ConsumeResult> {
+    return this.update(teamId, userId, consumeCreditsUpdate, [input]);
+  }
+
+  setPayg(teamId: string, userId: string, enabled: boolean): Promise<Balance> {
+    return this.update(teamId, userId, setPaygUpdate, [{ enabled }]);
+  }
+
+  purchase(teamId: string, userId: string, input: PurchaseInput): Promise<PurchaseResult> {
+    return this.update(teamId, userId, purchaseCreditsUpdate, [input]);
+  }
+
+  /** Close the member's period early and end their workflow (no-op when none runs). */
+  async remove(teamId: string, userId: string): Promise<void> {
+    try {
+      await this.handle(teamId, userId).executeUpdate(removeMemberUpdate, { args: [] });
+    } catch (err) {
+      if (isNotRunning(err) || failureType(err) === 'MemberRemovedError') return;
+      throw err;
+    }
+  }
+
+  async state(teamId: string, userId: string): Promise<MemberCreditsView> {
+    try {
+      return await this.handle(teamId, userId).query(creditStateQuery);
+    } catch (err) {
+      if (!isNotRunning(err)) throw err;
+    }
+    await this.ensureStarted(teamId, userId);
+    return this.handle(teamId, userId).query(creditStateQuery);
+  }
+
+  /** Start the member's workflow when it is not running (a new member gets this period's grant at once). */
+  async ensureStarted(teamId: string, userId: string): Promise<void> {
+    const input = await this.startInput(teamId, userId);
+    try {
+      await this.client.workflow.start(memberCreditsWorkflow, {
+        workflowId: memberWorkflowId(teamId, userId),
+        taskQueue: this.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
+    }
+  }
+
+  private handle(teamId: string, userId: string): WorkflowHandle<typeof memberCreditsWorkflow> {
+    return this.client.workflow.getHandle(memberWorkflowId(teamId, userId));
+  }
+
+  private async update<Ret, Args extends [unknown]>(
+    teamId: string,
+    userId: string,
+    def: UpdateDefinition<Ret, Args>,
+    args: Args,
+  ): Promise<Ret> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        try {
+          return await this.handle(teamId, userId).executeUpdate(def as UpdateDefinition<Ret, [unknown]>, {
+            args: args as unknown as [unknown],
+          });
+        } catch (err) {
+          if (!isNotRunning(err)) throw err;
+        }
+        // No running workflow: an active member whose workflow has not started yet (or is between runs).
+        const startWorkflowOperation = new WithStartWorkflowOperation(memberCreditsWorkflow, {
+          workflowId: memberWorkflowId(teamId, userId),
+          taskQueue: this.taskQueue,
+          args: [await this.startInput(teamId, userId)],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+        return await this.client.workflow.executeUpdateWithStart(def, { args, startWorkflowOperation });
+      } catch (err) {
+        const mapped = toApiError(err);
+        if (mapped) throw mapped;
+        if (attempt >= MAX_ATTEMPTS || !isTransient(err)) throw err;
+        await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async startInput(teamId: string, userId: string): Promise<MemberWorkflowInput> {
+    const [team, member] = await Promise.all([this.teams.getTeam(teamId), this.teams.getMember(teamId, userId)]);
+    if (!team) throw notFound(`team ${teamId} not found`);
+    if (!member || member.status !== 'active') throw notFound(`member ${userId} not found in team ${teamId}`);
+    const plan = this.plans.get(team.plan);
+    if (!plan) throw new Error(`team ${teamId} has plan ${team.plan}, which the plan catalogue lacks`);
+    return { teamId, userId, billingAnchorDay: team.billingAnchorDay, plan };
+  }
+}
+
+function isNotRunning(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError;
+}
+
+function failureType(err: unknown): string | undefined {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
+  return undefined;
+}
+
+function toApiError(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  const type = failureType(err);
+  const message = (err as WorkflowUpdateFailedError).cause?.message ?? 'rejected';
+  switch (type) {
+    case 'InvalidMessageError':
+      return new ApiError(400, 'invalid_request', message);
+    case 'NotAllowedError':
+      return new ApiError(422, 'not_allowed', message);
+    case 'MemberRemovedError':
+      return new ApiError(404, 'not_found', message);
+    default:
+      return undefined;
+  }
+}
+
+/** A run that completed (continue-as-new) under the Update, or a momentary service error. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateFailedError) return failureType(err) === undefined;
+  const text = err instanceof Error ? `${err.name} ${err.message}` : '';
+  return /completed|continued|UNAVAILABLE|DEADLINE|ResourceExhausted|unavailable/i.test(text);
+}

@@ -1,0 +1,2 @@
+/** The bundler's entry: every workflow the worker runs. */
+export { memberCreditsWorkflow } from './member-credits/workflow';

@@ -1,0 +1,110 @@
+/**
+ * One member, one billing period per run. The workflow is thin: it registers the messages on a
+ * MemberCreditsState, drains the state's outboxes through activities, rolls the period over on the billing
+ * date and continues as new (once per period, and inside a period when Temporal suggests it).
+ *
+ * Consumption handlers are synchronous: the agent's answer never waits for PostgreSQL. The accepted
+ * consumption is durable in history the moment the Update completes; its ledger row follows in the next
+ * batch (all entries that accumulated while the previous batch was being written go in one activity).
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { MemberActivities } from '../../activities';
+import {
+  consumeCreditsUpdate,
+  creditStateQuery,
+  purchaseCreditsUpdate,
+  removeMemberUpdate,
+  setPaygUpdate,
+} from './messages';
+import { MemberCreditsState } from './state';
+import type { MemberWorkflowInput, MemberWorkflowResult } from './types';
+
+/** Largest batch of ledger rows written by one activity call. */
+export const LEDGER_BATCH_SIZE = 500;
+
+const { recordLedgerEntries, postInvoiceCharges, sendMemberNotifications } = proxyActivities<MemberActivities>({
+  startToCloseTimeout: '30 seconds',
+  // PostgreSQL or SMTP may be down for a while: keep retrying (the outbox stays in state meanwhile).
+  retry: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: ['InvalidActivityInput'],
+  },
+});
+
+export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise<MemberWorkflowResult> {
+  const { carried, paygEnabled, ...identity } = input;
+  const state = carried
+    ? MemberCreditsState.fromSnapshot(carried)
+    : MemberCreditsState.open(identity, Date.now(), workflowInfo().runId, paygEnabled);
+
+  setHandler(consumeCreditsUpdate, (req) => state.consume(req, Date.now()), {
+    validator: (req) => state.validateConsume(req),
+  });
+  setHandler(setPaygUpdate, (req) => state.setPayg(req.enabled), {
+    validator: (req) => state.validateSetPayg(req?.enabled),
+  });
+  setHandler(purchaseCreditsUpdate, (req) => state.purchase(req, Date.now()), {
+    validator: (req) => state.validatePurchase(req),
+  });
+  setHandler(removeMemberUpdate, () => {
+    state.remove(Date.now());
+    return state.balance();
+  });
+  setHandler(creditStateQuery, () => state.view());
+
+  // One timer per run: the period end. (A condition with a timeout would add a timer per loop.)
+  let periodEnded = false;
+  void sleep(Math.max(0, state.periodEnd - Date.now())).then(() => (periodEnded = true));
+
+  for (;;) {
+    await condition(
+      () => state.hasPendingWork() || periodEnded || state.removed || workflowInfo().continueAsNewSuggested,
+    );
+    if (state.hasPendingWork()) {
+      await drainOutboxes(state);
+      continue;
+    }
+    if (state.removed) {
+      await condition(allHandlersFinished);
+      await drainOutboxes(state);
+      return { reason: 'removed', closedPeriodStart: state.periodStart };
+    }
+    if (periodEnded) {
+      // Catch up on every elapsed period (a worker that was down for months still bills each one).
+      while (Date.now() >= state.periodEnd) state.rollOver(workflowInfo().runId);
+    }
+    // Period end or a history grown large: finish the handlers and the outboxes, then start afresh.
+    await condition(allHandlersFinished);
+    await drainOutboxes(state);
+    if (state.hasPendingWork()) continue;
+    return continueAsNew<typeof memberCreditsWorkflow>({ ...state.identity, carried: state.snapshot() });
+  }
+}
+
+async function drainOutboxes(state: MemberCreditsState): Promise<void> {
+  while (state.hasPendingWork()) {
+    const ledger = state.pendingLedger.slice(0, LEDGER_BATCH_SIZE);
+    const charges = state.pendingCharges.slice();
+    const notifications = state.pendingNotifications.slice();
+    // Ledger first: a charge or an email never describes a consumption the ledger has not recorded.
+    if (ledger.length > 0) {
+      await recordLedgerEntries({ entries: ledger });
+      state.ackLedger(ledger.length);
+    }
+    await Promise.all([
+      charges.length > 0 && postInvoiceCharges({ charges }).then(() => state.ackCharges(charges.length)),
+      notifications.length > 0 &&
+        sendMemberNotifications({ notifications }).then(() => state.ackNotifications(notifications.length)),
+    ]);
+  }
+}
