@@ -122,7 +122,7 @@ export class LedgerStore {
          select team_id, user_id, period_start,
            sum(millicredits)::bigint as payg_invoiced_credits,
            sum(amount_minor)::bigint as payg_invoiced_minor,
-           sum(((millicredits::numeric * rate_micros_per_credit) / 10000000 + 0.5)::bigint)::bigint as payg_expected_minor
+           sum(floor(millicredits::numeric * rate_micros_per_credit / 10000000 + 0.5))::bigint as payg_expected_minor
          from invoice_lines where kind = 'payg'
          group by team_id, user_id, period_start
        )

@@ -70,41 +70,39 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     await condition(
       () => state.hasPendingWork() || periodEnded || state.removed || workflowInfo().continueAsNewSuggested,
     );
-    if (state.hasPendingWork()) {
-      await drainOutboxes(state);
-      continue;
-    }
     if (state.removed) {
+      // Validators refuse everything now, so the outboxes drain to empty.
       await condition(allHandlersFinished);
-      await drainOutboxes(state);
+      while (state.hasPendingWork()) await drainOnce(state);
       return { reason: 'removed', closedPeriodStart: state.periodStart };
     }
     if (periodEnded) {
       // Catch up on every elapsed period (a worker that was down for months still bills each one).
       while (Date.now() >= state.periodEnd) state.rollOver(workflowInfo().runId);
     }
-    // Period end or a history grown large: finish the handlers and the outboxes, then start afresh.
-    await condition(allHandlersFinished);
-    await drainOutboxes(state);
-    if (state.hasPendingWork()) continue;
-    return continueAsNew<typeof memberCreditsWorkflow>({ ...state.identity, carried: state.snapshot() });
+    if (periodEnded || workflowInfo().continueAsNewSuggested) {
+      // Unwritten outbox entries travel in the snapshot and the next run writes them: their keys make that
+      // safe, and waiting for a quiet moment could starve continue-as-new under steady traffic.
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof memberCreditsWorkflow>({ ...state.identity, carried: state.snapshot() });
+    }
+    await drainOnce(state);
   }
 }
 
-async function drainOutboxes(state: MemberCreditsState): Promise<void> {
-  while (state.hasPendingWork()) {
-    const ledger = state.pendingLedger.slice(0, LEDGER_BATCH_SIZE);
-    const charges = state.pendingCharges.slice();
-    const notifications = state.pendingNotifications.slice();
-    // Ledger first: a charge or an email never describes a consumption the ledger has not recorded.
-    if (ledger.length > 0) {
-      await recordLedgerEntries({ entries: ledger });
-      state.ackLedger(ledger.length);
-    }
-    await Promise.all([
-      charges.length > 0 && postInvoiceCharges({ charges }).then(() => state.ackCharges(charges.length)),
-      notifications.length > 0 &&
-        sendMemberNotifications({ notifications }).then(() => state.ackNotifications(notifications.length)),
-    ]);
+/** One batch from each outbox; whatever arrives meanwhile waits for the next pass. */
+async function drainOnce(state: MemberCreditsState): Promise<void> {
+  const ledger = state.pendingLedger.slice(0, LEDGER_BATCH_SIZE);
+  const charges = state.pendingCharges.slice();
+  const notifications = state.pendingNotifications.slice();
+  // Ledger first: a charge or an email never describes a consumption the ledger has not recorded.
+  if (ledger.length > 0) {
+    await recordLedgerEntries({ entries: ledger });
+    state.ackLedger(ledger.length);
   }
+  await Promise.all([
+    charges.length > 0 && postInvoiceCharges({ charges }).then(() => state.ackCharges(charges.length)),
+    notifications.length > 0 &&
+      sendMemberNotifications({ notifications }).then(() => state.ackNotifications(notifications.length)),
+  ]);
 }

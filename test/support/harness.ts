@@ -1,0 +1,148 @@
+/**
+ * Integration-test plumbing: the real PostgreSQL, Temporal and SMTP listener started by `npm test`
+ * (scripts/test.ts passes their addresses in the environment), one workflow bundle per test file, and
+ * a worker per test on its own task queue.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import { TeamStore, type Role } from '../../src/db/team-store';
+import { createDb } from '../../src/db/knex';
+import { MailCatcher } from '../../src/mail-catcher';
+import { createSmtpMailer } from '../../src/mailer';
+import { PlanCatalogue } from '../../src/plans';
+import { createWorker, WORKFLOWS_PATH } from '../../src/worker';
+
+export function env(name: 'DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_TEST_SERVER'): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the integration tests through \`npm test\`, which starts the servers`);
+  return value;
+}
+
+let quietRuntime = false;
+function quiet(): void {
+  if (quietRuntime) return;
+  quietRuntime = true;
+  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+}
+
+let bundle: Promise<WorkerOptions['workflowBundle']> | undefined;
+export function workflowBundle(): Promise<WorkerOptions['workflowBundle']> {
+  quiet();
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  return bundle;
+}
+
+export const uid = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export interface Harness {
+  db: Knex;
+  teams: TeamStore;
+  plans: PlanCatalogue;
+  mail: MailCatcher;
+  smtpUrl: string;
+  client: Client;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  namespace: string;
+  /** Runs `fn` while a worker polls a fresh task queue; the worker stops afterwards. */
+  withWorker<T>(fn: (taskQueue: string, worker: Worker) => Promise<T>, options?: Partial<WorkerOptions>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Connects to the dev server of `npm test` (or to the given connections, e.g. a time-skipping environment). */
+export async function createHarness(given?: { client: Client; nativeConnection: NativeConnection; namespace?: string }): Promise<Harness> {
+  quiet();
+  const db = createDb(env('DATABASE_URL'));
+  const mail = new MailCatcher();
+  const smtpUrl = await mail.start(0);
+  const mailer = createSmtpMailer(smtpUrl);
+  const plans = PlanCatalogue.load();
+  const address = given ? '' : env('TEMPORAL_ADDRESS');
+  const connection = given ? (given.client.connection as Connection) : await Connection.connect({ address });
+  const nativeConnection = given ? given.nativeConnection : await NativeConnection.connect({ address });
+  const namespace = given?.namespace ?? 'default';
+  const client = given ? given.client : new Client({ connection, namespace });
+  const workflowBundleReady = workflowBundle();
+  return {
+    db,
+    teams: new TeamStore(db),
+    plans,
+    mail,
+    smtpUrl,
+    client,
+    connection,
+    nativeConnection,
+    namespace,
+    async withWorker(fn, options) {
+      const taskQueue = uid('tq');
+      const worker = await createWorker({
+        connection: nativeConnection,
+        namespace,
+        taskQueue,
+        db,
+        mailer,
+        plans,
+        workflowBundle: await workflowBundleReady,
+        options,
+      });
+      return worker.runUntil(fn(taskQueue, worker));
+    },
+    async close() {
+      mailer.close();
+      await mail.stop();
+      if (!given) {
+        await connection.close();
+        await nativeConnection.close();
+      }
+      await db.destroy();
+    },
+  };
+}
+
+export interface SeedMember {
+  userId: string;
+  roles?: Role[];
+  email?: string;
+}
+
+/** A team with members, written straight to PostgreSQL. */
+export async function seedTeam(
+  h: Harness,
+  opts: { plan?: string; anchorDay?: number; paygThresholdMinor?: number | null; members: SeedMember[] },
+): Promise<string> {
+  const teamId = uid('team');
+  await h.teams.createTeam({
+    teamId,
+    plan: opts.plan ?? 'basic',
+    billingAnchorDay: opts.anchorDay ?? 1,
+    paygThresholdMinor: opts.paygThresholdMinor ?? null,
+    currency: 'USD',
+  });
+  for (const m of opts.members) {
+    await h.teams.upsertMember({
+      teamId,
+      userId: m.userId,
+      email: m.email ?? `${m.userId}@${teamId}.example`,
+      roles: m.roles ?? ['member'],
+    });
+  }
+  return teamId;
+}
+
+/** Polls until `check` returns a value (not undefined) or the time runs out. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
