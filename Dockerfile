@@ -6,7 +6,7 @@
 # TypeScript runs through tsx (a runtime dependency), so there is no compile step; the worker bundles
 # workflows/ with webpack at start, which is why the workflow sources are in the image.
 
-ARG NODE_IMAGE=node:20.19-bookworm-slim
+ARG NODE_IMAGE=node:20.20-bookworm-slim
 
 # ---- production dependencies only ----
 FROM ${NODE_IMAGE} AS deps

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { TeamStore, type Role } from '../../src/db/team-store';
 import { createDb } from '../../src/db/knex';
@@ -21,16 +21,24 @@ export function env(name: 'DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_TEST_S
 }
 
 let quietRuntime = false;
-function quiet(): void {
+/** Keep the SDK to errors (call before anything creates the Runtime: connections, workers, environments). */
+export function quiet(): void {
   if (quietRuntime) return;
   quietRuntime = true;
-  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
+  } catch {
+    // Already installed by an earlier caller in this process.
+  }
 }
 
 let bundle: Promise<WorkerOptions['workflowBundle']> | undefined;
 export function workflowBundle(): Promise<WorkerOptions['workflowBundle']> {
   quiet();
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
   return bundle;
 }
 

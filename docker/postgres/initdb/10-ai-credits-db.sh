@@ -3,7 +3,7 @@
 # Creates the application's own role and database; Temporal's auto-setup creates its
 # `temporal` and `temporal_visibility` databases itself with the superuser account.
 # Changing APP_DB_* later has no effect on an existing volume (`docker compose down -v` to start over).
-set -eu
+set -e  # not -u: the entrypoint sources (rather than runs) this file when it is not executable
 
 : "${APP_DB_NAME:=ai_credits}"
 : "${APP_DB_USER:=ai_credits}"
