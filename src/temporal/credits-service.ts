@@ -6,7 +6,10 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
-import { memberWorkflowId } from '../../workflows/ids';
+import { memberWorkflowId, teamWorkflowId } from '../../workflows/ids';
+import { teamBillingWorkflow } from '../../workflows/team-billing/workflow';
+import { teamBillingQuery } from '../../workflows/team-billing/messages';
+import type { TeamBillingView } from '../../workflows/team-billing/types';
 import {
   consumeCreditsUpdate,
   creditStateQuery,
@@ -31,6 +34,8 @@ import type { PlanCatalogue } from '../plans';
 /** Attempts for an Update that raced a continue-as-new or a closing run (safe: every message is idempotent). */
 const MAX_ATTEMPTS = 5;
 
+export const DEFAULT_INVOICE_GRACE_MS = 60 * 60 * 1000;
+
 /**
  * The API's door to the member workflows. The hot path is one Update on the running workflow; only when no
  * run exists does it read PostgreSQL (is this an active member? which plan?) and update-with-start.
@@ -41,6 +46,8 @@ export class CreditsService {
     private readonly teams: TeamStore,
     private readonly plans: PlanCatalogue,
     private readonly taskQueue: string,
+    /** Grace window after each billing date before the team's invoice is finalized. */
+    private readonly invoiceGraceMs = DEFAULT_INVOICE_GRACE_MS,
   ) {}
 
   consume(teamId: string, userId: string, input: ConsumeInput): Promise<ConsumeResult> {
@@ -88,6 +95,39 @@ export class CreditsService {
     } catch (err) {
       if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
     }
+  }
+
+  /** Start the team's billing-cycle workflow (invoice finalization at each billing date) when not running. */
+  async ensureTeamBilling(teamId: string): Promise<void> {
+    const team = await this.teams.getTeam(teamId);
+    if (!team) throw notFound(`team ${teamId} not found`);
+    try {
+      await this.client.workflow.start(teamBillingWorkflow, {
+        workflowId: teamWorkflowId(teamId),
+        taskQueue: this.taskQueue,
+        args: [
+          {
+            teamId,
+            billingAnchorDay: team.billingAnchorDay,
+            currency: team.currency,
+            invoiceGraceMs: this.invoiceGraceMs,
+          },
+        ],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')) throw err;
+    }
+  }
+
+  async teamBilling(teamId: string): Promise<TeamBillingView> {
+    try {
+      return await this.client.workflow.getHandle(teamWorkflowId(teamId)).query(teamBillingQuery);
+    } catch (err) {
+      if (!isNotRunning(err)) throw err;
+    }
+    await this.ensureTeamBilling(teamId);
+    return this.client.workflow.getHandle(teamWorkflowId(teamId)).query(teamBillingQuery);
   }
 
   private handle(teamId: string, userId: string): WorkflowHandle<typeof memberCreditsWorkflow> {

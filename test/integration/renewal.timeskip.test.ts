@@ -54,6 +54,7 @@ it('renews 14 periods with anchor day 31 across a leap February, with no rollove
 
   await h.withWorker(async (taskQueue) => {
     const credits = new CreditsService(h.client, h.teams, h.plans, taskQueue);
+    await credits.ensureTeamBilling(teamId);
     for (let i = 0; i < 14; i++) {
       const view = await eventually(async () => {
         const v = await credits.state(teamId, 'ida');
@@ -93,15 +94,34 @@ it('renews 14 periods with anchor day 31 across a leap February, with no rollove
       });
       expect(periodBalances(rec)).toBe(true);
     }
-    // Every closed period balances, and the invoice carries exactly one PAYG line per period that had PAYG.
+    // Past the last grace window: the 14th invoice is finalized too.
+    await testEnv.sleep(2 * 60 * 60 * 1000);
     const all = await ledger.reconcile({ teamId, closedBefore: Date.parse(`${starts[14]}T00:00:00Z`) });
     expect(all).toHaveLength(14);
     expect(all.every(periodBalances)).toBe(true);
-    const [invoice] = await invoices.list(teamId);
-    const lines = (await invoices.get(teamId, invoice.invoiceId))!.lines;
-    expect(lines.map((l) => new Date(l.periodStart).toISOString().slice(0, 10))).toEqual(starts.slice(6, 14));
-    expect(lines.map((l) => l.amountMinor)).toEqual(
-      Array.from({ length: 8 }, (_, k) => paygChargeMinor(10_000 + 20_000 * k, 40_000)),
-    );
+
+    // Invoice n is finalized one grace window after billing date n and carries period n's PAYG: "your next
+    // monthly invoice". Periods without PAYG give empty invoices; the 15th is open and empty.
+    const list = await eventually(async () => {
+      const l = await invoices.list(teamId);
+      return l.filter((i) => i.status === 'finalized').length === 14 ? l : undefined;
+    }, 30_000, '14 finalized invoices');
+    expect(list.map((i) => `${i.sequence}:${i.status}`).reverse()).toEqual([
+      ...Array.from({ length: 14 }, (_, k) => `${k + 1}:finalized`),
+      '15:open',
+    ]);
+    for (const invoice of list) {
+      const lines = (await invoices.get(teamId, invoice.invoiceId))!.lines;
+      const k = invoice.sequence - 1; // the period this invoice closes
+      if (k >= 6 && k < 14) {
+        const amount = paygChargeMinor(10_000 + 20_000 * (k - 6), 40_000);
+        expect(lines.map((l) => [l.kind, new Date(l.periodStart).toISOString().slice(0, 10), l.amountMinor])).toEqual([
+          ['payg', starts[k], amount],
+        ]);
+        expect(invoice.totalMinor).toBe(amount);
+      } else {
+        expect(lines).toEqual([]);
+      }
+    }
   });
 });

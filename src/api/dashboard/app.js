@@ -450,13 +450,13 @@
     if (layout === 'row') {
       view.el = h(
         'tr',
-        { class: 'members__row', dataset: { testid: 'member-row-' + userId } },
-        h('th', { scope: 'row', class: 'cell cell--member' }, memberEl),
-        h('td', { class: 'cell cell--usage', dataset: { label: 'Used / total' } }, usageEl),
-        h('td', { class: 'cell cell--remaining', dataset: { label: 'Remaining' } }, remainingWrap),
-        h('td', { class: 'cell cell--payg', dataset: { label: 'Pay-as-you-go' } }, paygEl),
-        h('td', { class: 'cell cell--payg-usage', dataset: { label: 'PAYG usage' } }, paygUsageEl),
-        h('td', { class: 'cell cell--actions' + (canManage ? '' : ' cell--empty'), dataset: { label: canManage ? 'Actions' : '' } }, buyEl),
+        { class: 'members__row', role: 'row', dataset: { testid: 'member-row-' + userId } },
+        h('th', { scope: 'row', role: 'rowheader', class: 'cell cell--member' }, memberEl),
+        h('td', { role: 'cell', class: 'cell cell--usage', dataset: { label: 'Used / total' } }, usageEl),
+        h('td', { role: 'cell', class: 'cell cell--remaining', dataset: { label: 'Remaining' } }, remainingWrap),
+        h('td', { role: 'cell', class: 'cell cell--payg', dataset: { label: 'Pay-as-you-go' } }, paygEl),
+        h('td', { role: 'cell', class: 'cell cell--payg-usage', dataset: { label: 'PAYG usage' } }, paygUsageEl),
+        h('td', { role: 'cell', class: 'cell cell--actions' + (canManage ? '' : ' cell--empty'), dataset: { label: canManage ? 'Actions' : '' } }, buyEl),
       );
     } else {
       const item = (label, content) => h('div', { class: 'card__item' }, h('dt', null, label), h('dd', null, content));
