@@ -6,6 +6,8 @@
 # TypeScript runs through tsx (a runtime dependency), so there is no compile step; the worker bundles
 # workflows/ with webpack at start, which is why the workflow sources are in the image.
 
+# Node 20.20, the version development machines and CI run the tests on. Not below 20.19: a dependency
+# (cookie@2 via fastify's light-my-request) is ESM-only and relies on require(esm), on by default from 20.19.
 ARG NODE_IMAGE=node:20.20-bookworm-slim
 
 # ---- production dependencies only ----

@@ -15,9 +15,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('currency', 3).notNullable().comment('ISO 4217 currency of the team invoices');
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
-  await knex.raw(
-    'alter table teams add constraint teams_anchor_day_check check (billing_anchor_day between 1 and 31)',
-  );
+  await knex.raw('alter table teams add constraint teams_anchor_day_check check (billing_anchor_day between 1 and 31)');
 
   await knex.schema.createTable('members', (t) => {
     t.comment('Team membership and roles; removed members keep their row for the ledger');

@@ -18,7 +18,13 @@ export function createSmtpMailer(smtpUrl: string, from = 'AI Credits <ai-credits
   const transport = nodemailer.createTransport(smtpUrl);
   return {
     async send(mail) {
-      await transport.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, messageId: mail.messageId });
+      await transport.sendMail({
+        from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        messageId: mail.messageId,
+      });
     },
     close() {
       transport.close();

@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { CreditsFormatError, formatCredits, parseCreditAmount } from '../../workflows/domain/credits';
+import type { PlanTerms } from '../../workflows/domain/plans';
 import type { Balance, ConsumeResult } from '../../workflows/member-credits/types';
 import { ApiError, badRequest, forbidden, notFound } from '../errors';
 import type { InvoiceStore } from '../db/invoice-store';
@@ -79,9 +80,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.status(400).send({ error: { code: 'invalid_request', message: e.message } });
     }
     req.log.error({ err }, 'request failed');
-    return reply.status(503).send({ error: { code: 'unavailable', message: 'the service could not complete this request; retry' } });
+    return reply
+      .status(503)
+      .send({ error: { code: 'unavailable', message: 'the service could not complete this request; retry' } });
   });
-  app.setNotFoundHandler((_req, reply) => reply.status(404).send({ error: { code: 'not_found', message: 'no such route' } }));
+  app.setNotFoundHandler((_req, reply) =>
+    reply.status(404).send({ error: { code: 'not_found', message: 'no such route' } }),
+  );
 
   /** Authenticate, then check the principal may act on this team (and member, for `self`). */
   const guard =
@@ -117,9 +122,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   for (const [file, type] of Object.entries(DASHBOARD_FILES)) {
     app.get(`/dashboard${file ? `/${file}` : ''}`, { schema: { hide: true } }, async (_req, reply) =>
-      reply.type(type).header('cache-control', 'no-store').send(await readFile(path.join(DASHBOARD_DIR, file || 'index.html'))),
+      reply
+        .type(type)
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', "default-src 'self'; frame-ancestors 'none'")
+        .header('x-content-type-options', 'nosniff')
+        .send(await readFile(path.join(DASHBOARD_DIR, file || 'index.html'))),
     );
   }
+  app.get('/dashboard/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/dashboard'));
 
   // ---- provisioning ----
 
@@ -128,7 +139,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { schema: { body: S.createTeamBody }, onRequest: guard('provisioning') },
     async (req, reply) => {
       const body = req.body as { teamId: string; plan: string; billingAnchorDay: number; paygThresholdMinor?: number };
-      if (!deps.plans.get(body.plan)) throw badRequest(`unknown plan ${body.plan}; plans: ${deps.plans.ids().join(', ')}`);
+      if (!deps.plans.get(body.plan))
+        throw badRequest(`unknown plan ${body.plan}; plans: ${deps.plans.ids().join(', ')}`);
       const team = {
         teamId: body.teamId,
         plan: body.plan,
@@ -136,7 +148,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         paygThresholdMinor: body.paygThresholdMinor ?? null,
         currency: deps.plans.currency,
       };
-      if (!(await deps.teams.createTeam(team))) throw new ApiError(409, 'conflict', `team ${body.teamId} exists already`);
+      if (!(await deps.teams.createTeam(team)))
+        throw new ApiError(409, 'conflict', `team ${body.teamId} exists already`);
+      await deps.credits.ensureTeamBilling(team.teamId);
       return reply.status(201).send(team);
     },
   );
@@ -219,7 +233,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       await requireActiveMember(deps.teams, teamId, userId);
       const view = await deps.credits.state(teamId, userId);
-      return { teamId, userId, plan: view.planId, notificationsSent: view.notificationsSent, balance: balanceView(view.balance) };
+      const plan = await planOf(teamId);
+      return {
+        teamId,
+        userId,
+        plan: view.planId,
+        planTerms: planTermsView(plan),
+        notificationsSent: view.notificationsSent,
+        balance: balanceView(view.balance),
+      };
     },
   );
 
@@ -241,7 +263,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       const body = req.body as { purchaseId: string; credits: unknown };
       const plan = await planOf(teamId);
-      if (!plan.purchasesAllowed) throw new ApiError(422, 'not_allowed', `plan ${plan.planId} does not allow credit purchases`);
+      if (!plan.purchasesAllowed)
+        throw new ApiError(422, 'not_allowed', `plan ${plan.planId} does not allow credit purchases`);
       const millicredits = parseAmount(body.credits, plan.maxPurchase);
       await requireActiveMember(deps.teams, teamId, userId);
       const r = await deps.credits.purchase(teamId, userId, { purchaseId: body.purchaseId, millicredits });
@@ -267,7 +290,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           return { userId: m.userId, email: m.email, roles: m.roles, balance: balanceView(view.balance) };
         }),
       );
-      return { teamId, plan: team.plan, members: rows };
+      const plan = deps.plans.get(team.plan);
+      return { teamId, plan: team.plan, planTerms: plan ? planTermsView(plan) : null, members: rows };
     },
   );
 
@@ -281,7 +305,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/v1/me', { onRequest: guard('anyMember') }, async (req) => {
     const p = req.principal;
     if (p.kind !== 'member') throw forbidden('use a member token');
-    return { teamId: p.teamId, userId: p.userId, roles: p.roles };
+    const member = await deps.teams.getMember(p.teamId, p.userId);
+    return { teamId: p.teamId, userId: p.userId, email: member?.email ?? null, roles: p.roles };
   });
 
   // ---- finance ----
@@ -297,12 +322,65 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   app.get(
+    '/v1/teams/:teamId/invoices/preview',
+    { schema: { params: S.teamParams }, onRequest: guard('billing', 'finance') },
+    async (req) => {
+      const { teamId } = req.params as { teamId: string };
+      const team = await loadTeam(teamId);
+      const [cycle, invoices, members] = await Promise.all([
+        deps.credits.teamBilling(teamId),
+        deps.invoices.list(teamId),
+        deps.teams.listMembers(teamId),
+      ]);
+      const open = invoices.find((i) => i.status === 'open');
+      const posted = open ? ((await deps.invoices.get(teamId, open.invoiceId))?.lines ?? []) : [];
+      const accruing = await Promise.all(
+        members.map(async (m) => {
+          const { balance } = await deps.credits.state(teamId, m.userId);
+          return {
+            userId: m.userId,
+            paygCredits: formatCredits(balance.paygCredits),
+            amountMinor: balance.paygChargeMinor,
+          };
+        }),
+      );
+      const postedMinor = posted.reduce((sum, l) => sum + l.amountMinor, 0);
+      const accruingMinor = accruing.reduce((sum, a) => sum + a.amountMinor, 0);
+      return {
+        teamId,
+        periodStart: iso(cycle.periodStart),
+        periodEnd: iso(cycle.periodEnd),
+        finalizesAt: iso(cycle.invoiceFinalizesAt),
+        openInvoiceId: open?.invoiceId ?? null,
+        posted: posted.map((l) => ({
+          userId: l.userId,
+          kind: l.kind,
+          description: l.description,
+          credits: formatCredits(l.millicredits),
+          amount: { amountMinor: l.amountMinor, currency: l.currency },
+        })),
+        accruingPayg: accruing
+          .filter((a) => a.amountMinor > 0 || a.paygCredits !== '0')
+          .map((a) => ({
+            userId: a.userId,
+            paygCredits: a.paygCredits,
+            amount: { amountMinor: a.amountMinor, currency: team.currency },
+          })),
+        estimatedTotal: { amountMinor: postedMinor + accruingMinor, currency: team.currency },
+      };
+    },
+  );
+
+  app.get(
     '/v1/teams/:teamId/invoices/:invoiceId',
     {
       schema: {
         params: {
           type: 'object',
-          properties: { teamId: S.teamParams.properties.teamId, invoiceId: { type: 'string', pattern: '^[0-9]{1,15}$' } },
+          properties: {
+            teamId: S.teamParams.properties.teamId,
+            invoiceId: { type: 'string', pattern: '^[0-9]{1,15}$' },
+          },
           required: ['teamId', 'invoiceId'],
         },
       },
@@ -409,6 +487,21 @@ export function balanceView(b: Balance) {
     paygCredits: formatCredits(b.paygCredits),
     paygCharge: { amountMinor: b.paygChargeMinor, currency: b.currency },
     paused: b.paused,
+  };
+}
+
+function planTermsView(plan: PlanTerms) {
+  return {
+    planId: plan.planId,
+    monthlyAllowance: formatCredits(plan.monthlyAllowance),
+    paygAvailable: plan.paygAvailable,
+    paygRateMicrosPerCredit: plan.paygRateMicrosPerCredit,
+    purchasesAllowed: plan.purchasesAllowed,
+    purchaseRateMicrosPerCredit: plan.purchaseRateMicrosPerCredit,
+    maxPurchaseCredits: formatCredits(plan.maxPurchase),
+    maxCreditsPerAction: formatCredits(plan.maxCreditsPerAction),
+    currency: plan.currency,
+    currencyExponent: plan.currencyExponent,
   };
 }
 

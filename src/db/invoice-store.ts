@@ -113,7 +113,9 @@ export class InvoiceStore {
 
   async get(teamId: string, invoiceId: string): Promise<InvoiceWithLines | null> {
     if (!/^\d{1,15}$/.test(invoiceId)) return null;
-    const row = await this.db<InvoiceRow>('invoices').where({ team_id: teamId, id: Number(invoiceId) }).first();
+    const row = await this.db<InvoiceRow>('invoices')
+      .where({ team_id: teamId, id: Number(invoiceId) })
+      .first();
     if (!row) return null;
     const lines = await this.db('invoice_lines').where('invoice_id', row.id).orderBy('id');
     return {

@@ -28,7 +28,21 @@ export function createDb(databaseUrl: string, pool: { min?: number; max?: number
   });
 }
 
+/** Any fixed number: the advisory lock that lets several processes (worker, API replicas) migrate at once. */
+const MIGRATION_LOCK_KEY = 0x41494352; // "AICR"
+
+/**
+ * Migrate to the latest schema. Processes starting together wait for each other on a PostgreSQL advisory
+ * lock instead of failing on knex's own migration lock.
+ */
 export async function migrateLatest(db: Knex): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
-  return applied;
+  const connection = await db.client.acquireConnection();
+  try {
+    await db.raw('select pg_advisory_lock(?)', [MIGRATION_LOCK_KEY]).connection(connection);
+    const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+    return applied;
+  } finally {
+    await db.raw('select pg_advisory_unlock(?)', [MIGRATION_LOCK_KEY]).connection(connection);
+    await db.client.releaseConnection(connection);
+  }
 }

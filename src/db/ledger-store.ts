@@ -78,11 +78,22 @@ export class LedgerStore {
       .where({ team_id: teamId, period_start: new Date(periodStart), kind: 'payg' })
       .groupBy('user_id')
       .select('user_id', this.db.raw('sum(millicredits)::bigint as millicredits'));
-    return rows.map((r: { user_id: string; millicredits: number }) => ({ userId: r.user_id, millicredits: r.millicredits }));
+    return rows.map((r: { user_id: string; millicredits: number }) => ({
+      userId: r.user_id,
+      millicredits: r.millicredits,
+    }));
   }
 
-  async list(filter: { teamId: string; userId?: string; periodStart?: number; limit?: number }): Promise<StoredLedgerEntry[]> {
-    const q = this.db<LedgerRow>('ledger_entries').where('team_id', filter.teamId).orderBy('id').limit(filter.limit ?? 10_000);
+  async list(filter: {
+    teamId: string;
+    userId?: string;
+    periodStart?: number;
+    limit?: number;
+  }): Promise<StoredLedgerEntry[]> {
+    const q = this.db<LedgerRow>('ledger_entries')
+      .where('team_id', filter.teamId)
+      .orderBy('id')
+      .limit(filter.limit ?? 10_000);
     if (filter.userId) q.andWhere('user_id', filter.userId);
     if (filter.periodStart !== undefined) q.andWhere('period_start', new Date(filter.periodStart));
     return (await q).map(toEntry);
@@ -92,7 +103,9 @@ export class LedgerStore {
    * The ledger invariant, one row per member-period: for a closed period creditBalance is 0, and the PAYG
    * credits equal those invoiced at the rounded amount. Filter by team, member and/or closed-before instant.
    */
-  async reconcile(filter: { teamId?: string; userId?: string; closedBefore?: number } = {}): Promise<PeriodReconciliation[]> {
+  async reconcile(
+    filter: { teamId?: string; userId?: string; closedBefore?: number } = {},
+  ): Promise<PeriodReconciliation[]> {
     const params: (string | Date)[] = [];
     const where: string[] = [];
     if (filter.teamId) {

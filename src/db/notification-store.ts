@@ -20,7 +20,13 @@ export interface OutgoingEmail {
 export class NotificationStore {
   constructor(private readonly db: Knex) {}
 
-  async addAlert(a: { alertKey: string; teamId: string; userId: string; kind: string; message: string }): Promise<void> {
+  async addAlert(a: {
+    alertKey: string;
+    teamId: string;
+    userId: string;
+    kind: string;
+    message: string;
+  }): Promise<void> {
     await this.db('alerts')
       .insert({ alert_key: a.alertKey, team_id: a.teamId, user_id: a.userId, kind: a.kind, message: a.message })
       .onConflict('alert_key')
@@ -28,17 +34,21 @@ export class NotificationStore {
   }
 
   async alertsFor(teamId: string, userId: string, limit = 100): Promise<Alert[]> {
-    const rows = await this.db('alerts')
-      .where({ team_id: teamId, user_id: userId })
-      .orderBy('id', 'desc')
-      .limit(limit);
+    const rows = await this.db('alerts').where({ team_id: teamId, user_id: userId }).orderBy('id', 'desc').limit(limit);
     return rows.map((r) => ({ id: r.id, kind: r.kind, message: r.message, createdAt: r.created_at.getTime() }));
   }
 
   /** Queue an email once per key. */
   async enqueueEmail(e: OutgoingEmail): Promise<void> {
     await this.db('email_outbox')
-      .insert({ email_key: e.emailKey, team_id: e.teamId, kind: e.kind, to_address: e.to, subject: e.subject, body: e.body })
+      .insert({
+        email_key: e.emailKey,
+        team_id: e.teamId,
+        kind: e.kind,
+        to_address: e.to,
+        subject: e.subject,
+        body: e.body,
+      })
       .onConflict('email_key')
       .ignore();
   }
@@ -57,7 +67,10 @@ export class NotificationStore {
   }
 
   async markSent(emailKey: string): Promise<void> {
-    await this.db('email_outbox').where('email_key', emailKey).whereNull('sent_at').update({ sent_at: this.db.fn.now() });
+    await this.db('email_outbox')
+      .where('email_key', emailKey)
+      .whereNull('sent_at')
+      .update({ sent_at: this.db.fn.now() });
   }
 
   async emailsFor(teamId: string): Promise<OutgoingEmail[]> {

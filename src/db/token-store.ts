@@ -4,8 +4,7 @@ import type { Knex } from 'knex';
 export type ServiceName = 'agent' | 'finance';
 
 export type TokenSubject =
-  | { kind: 'member'; teamId: string; userId: string }
-  | { kind: 'service'; service: ServiceName; teamId: string | null };
+  { kind: 'member'; teamId: string; userId: string } | { kind: 'service'; service: ServiceName; teamId: string | null };
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');

@@ -266,7 +266,9 @@ export async function waitForTemporalReady(
     let connection: InstanceType<typeof Connection> | undefined;
     try {
       connection = await Connection.connect({ address, connectTimeout: 2000 });
-      const health = await connection.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' });
+      const health = await connection.healthService.check({
+        service: 'temporal.api.workflowservice.v1.WorkflowService',
+      });
       if (health.status !== 1 /* SERVING */) throw new Error(`health status ${String(health.status)}`);
       await connection.workflowService.describeNamespace({ namespace });
       return;

@@ -181,7 +181,8 @@ function isNotRunning(err: unknown): boolean {
 }
 
 function failureType(err: unknown): string | undefined {
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
+    return err.cause.type ?? undefined;
   return undefined;
 }
 

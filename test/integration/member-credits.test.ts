@@ -25,22 +25,37 @@ afterAll(() => h?.close());
 
 const service = (taskQueue: string) => new CreditsService(h.client, h.teams, h.plans, taskQueue);
 const rowsOf = async (teamId: string, userId: string, count: number) =>
-  eventually(async () => {
-    const rows = await ledger.list({ teamId, userId });
-    return rows.length >= count ? rows : undefined;
-  }, 20_000, `${count} ledger rows`);
+  eventually(
+    async () => {
+      const rows = await ledger.list({ teamId, userId });
+      return rows.length >= count ? rows : undefined;
+    },
+    20_000,
+    `${count} ledger rows`,
+  );
 
 describe('member credits workflow (dev server)', () => {
   it('answers a repeated requestId with the first answer and writes one ledger row', async () => {
     const teamId = await seedTeam(h, { members: [{ userId: 'ann' }] });
     await h.withWorker(async (tq) => {
       const credits = service(tq);
-      const first = await credits.consume(teamId, 'ann', { requestId: 'req-1', action: 'write_tests', millicredits: 2_500 });
-      const again = await credits.consume(teamId, 'ann', { requestId: 'req-1', action: 'write_tests', millicredits: 9_000 });
+      const first = await credits.consume(teamId, 'ann', {
+        requestId: 'req-1',
+        action: 'write_tests',
+        millicredits: 2_500,
+      });
+      const again = await credits.consume(teamId, 'ann', {
+        requestId: 'req-1',
+        action: 'write_tests',
+        millicredits: 9_000,
+      });
       expect(first).toMatchObject({ decision: 'allowed', duplicate: false, balance: { used: 2_500 } });
       expect(again).toEqual({ ...first, duplicate: true });
       const rows = await rowsOf(teamId, 'ann', 2);
-      expect(rows.map((r) => `${r.kind}:${r.millicredits}:${r.requestId ?? ''}`)).toEqual(['grant:400000:', 'consume:2500:req-1']);
+      expect(rows.map((r) => `${r.kind}:${r.millicredits}:${r.requestId ?? ''}`)).toEqual([
+        'grant:400000:',
+        'consume:2500:req-1',
+      ]);
     });
   });
 
@@ -78,15 +93,26 @@ describe('member credits workflow (dev server)', () => {
     await h.withWorker(async (tq) => {
       const credits = service(tq);
       await credits.setPayg(teamId, 'cat', false);
-      expect(await credits.consume(teamId, 'cat', { requestId: 'a', action: 'chat', millicredits: 200_000 })).toMatchObject({ decision: 'allowed' });
-      expect(await credits.consume(teamId, 'cat', { requestId: 'b', action: 'chat', millicredits: 200_000 })).toMatchObject({ decision: 'allowed' });
+      expect(
+        await credits.consume(teamId, 'cat', { requestId: 'a', action: 'chat', millicredits: 200_000 }),
+      ).toMatchObject({ decision: 'allowed' });
+      expect(
+        await credits.consume(teamId, 'cat', { requestId: 'b', action: 'chat', millicredits: 200_000 }),
+      ).toMatchObject({ decision: 'allowed' });
       const refused = await credits.consume(teamId, 'cat', { requestId: 'c', action: 'chat', millicredits: 1 });
       expect(refused).toMatchObject({ decision: 'refused', reason: 'paused', balance: { paused: true, remaining: 0 } });
       expect((await credits.setPayg(teamId, 'cat', true)).paused).toBe(false);
       const payg = await credits.consume(teamId, 'cat', { requestId: 'd', action: 'chat', millicredits: 12_500 });
-      expect(payg).toMatchObject({ decision: 'allowed_payg', charged: { payg: 12_500 }, balance: { paygCredits: 12_500, paygChargeMinor: 50 } });
+      expect(payg).toMatchObject({
+        decision: 'allowed_payg',
+        charged: { payg: 12_500 },
+        balance: { paygCredits: 12_500, paygChargeMinor: 50 },
+      });
       expect((await credits.setPayg(teamId, 'cat', false)).paused).toBe(true);
-      expect(await credits.consume(teamId, 'cat', { requestId: 'e', action: 'chat', millicredits: 1 })).toMatchObject({ decision: 'refused', reason: 'paused' });
+      expect(await credits.consume(teamId, 'cat', { requestId: 'e', action: 'chat', millicredits: 1 })).toMatchObject({
+        decision: 'refused',
+        reason: 'paused',
+      });
       const rows = await rowsOf(teamId, 'cat', 4);
       expect(rows.map((r) => r.kind)).toEqual(['grant', 'consume', 'consume', 'payg']);
       expect(rows.some((r) => r.requestId === 'c' || r.requestId === 'e')).toBe(false);
@@ -99,7 +125,9 @@ describe('member credits workflow (dev server)', () => {
       const credits = service(tq);
       const bought = await credits.purchase(teamId, 'dan', { purchaseId: 'buy-1', millicredits: 50_000 });
       expect(bought).toMatchObject({ amountMinor: 175, balance: { purchased: 50_000, remaining: 450_000 } });
-      expect((await credits.purchase(teamId, 'dan', { purchaseId: 'buy-1', millicredits: 50_000 })).duplicate).toBe(true);
+      expect((await credits.purchase(teamId, 'dan', { purchaseId: 'buy-1', millicredits: 50_000 })).duplicate).toBe(
+        true,
+      );
       const r = await credits.consume(teamId, 'dan', { requestId: 'x', action: 'chat', millicredits: 199_000 });
       await credits.consume(teamId, 'dan', { requestId: 'y', action: 'chat', millicredits: 199_000 });
       const z = await credits.consume(teamId, 'dan', { requestId: 'z', action: 'chat', millicredits: 10_000 });
@@ -116,7 +144,11 @@ describe('member credits workflow (dev server)', () => {
 
   it('sends each notification once: alerts, member emails and admin/billing emails', async () => {
     const teamId = await seedTeam(h, {
-      members: [{ userId: 'eve' }, { userId: 'boss', roles: ['admin'] }, { userId: 'payer', roles: ['billing', 'member'] }],
+      members: [
+        { userId: 'eve' },
+        { userId: 'boss', roles: ['admin'] },
+        { userId: 'payer', roles: ['billing', 'member'] },
+      ],
     });
     h.mail.clear();
     await h.withWorker(async (tq) => {
@@ -151,7 +183,11 @@ describe('member credits workflow (dev server)', () => {
           'payer: eve has moved to pay-as-you-go',
         ].sort(),
       );
-      expect((await credits.state(teamId, 'eve')).notificationsSent).toEqual(['member_75', 'member_100', 'member_exceeded']);
+      expect((await credits.state(teamId, 'eve')).notificationsSent).toEqual([
+        'member_75',
+        'member_100',
+        'member_exceeded',
+      ]);
     });
   });
 
@@ -162,7 +198,9 @@ describe('member credits workflow (dev server)', () => {
       await credits.ensureStarted(teamId, 'fay');
       const handle = h.client.workflow.getHandle(memberWorkflowId(teamId, 'fay'));
       await rowsOf(teamId, 'fay', 1);
-      await eventually(async () => ((await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined));
+      await eventually(async () =>
+        (await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined,
+      );
       await new Promise((r) => setTimeout(r, 300));
       const before = (await handle.fetchHistory()).events?.length ?? 0;
       for (const bad of [
@@ -171,9 +209,13 @@ describe('member credits workflow (dev server)', () => {
         { requestId: 'r', action: 'chat', millicredits: -5 },
         { requestId: 'r', action: 'chat', millicredits: 10_000_000 },
       ]) {
-        await expect(handle.executeUpdate(consumeCreditsUpdate, { args: [bad] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+        await expect(handle.executeUpdate(consumeCreditsUpdate, { args: [bad] })).rejects.toBeInstanceOf(
+          WorkflowUpdateFailedError,
+        );
       }
-      await expect(credits.consume(teamId, 'fay', { requestId: 'r', action: 'nope', millicredits: 1 })).rejects.toMatchObject({ status: 400 });
+      await expect(
+        credits.consume(teamId, 'fay', { requestId: 'r', action: 'nope', millicredits: 1 }),
+      ).rejects.toMatchObject({ status: 400 });
       const events = (await handle.fetchHistory()).events ?? [];
       const updateEvents = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
       expect(updateEvents).toHaveLength(0);
@@ -224,9 +266,17 @@ describe('member credits workflow (dev server)', () => {
         const r = await ledger.reconcile({ teamId });
         return r.length === 1 && r[0].paygInvoicedCredits > 0 ? r : undefined;
       });
-      expect(rec).toMatchObject({ granted: 400_000, consumed: 400_000, expired: 0, paygCredits: 50_000, paygInvoicedMinor: 200 });
+      expect(rec).toMatchObject({
+        granted: 400_000,
+        consumed: 400_000,
+        expired: 0,
+        paygCredits: 50_000,
+        paygInvoicedMinor: 200,
+      });
       expect(periodBalances(rec)).toBe(true);
-      await expect(credits.consume(teamId, 'hal', { requestId: 'd', action: 'chat', millicredits: 1 })).rejects.toMatchObject({ status: 404 });
+      await expect(
+        credits.consume(teamId, 'hal', { requestId: 'd', action: 'chat', millicredits: 1 }),
+      ).rejects.toMatchObject({ status: 404 });
     });
   });
 });

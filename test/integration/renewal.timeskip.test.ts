@@ -20,7 +20,11 @@ beforeAll(async () => {
   testEnv = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: env('TEMPORAL_TEST_SERVER') } },
   });
-  h = await createHarness({ client: testEnv.client, nativeConnection: testEnv.nativeConnection, namespace: testEnv.namespace });
+  h = await createHarness({
+    client: testEnv.client,
+    nativeConnection: testEnv.nativeConnection,
+    namespace: testEnv.namespace,
+  });
 });
 afterAll(async () => {
   await h?.close();
@@ -56,10 +60,14 @@ it('renews 14 periods with anchor day 31 across a leap February, with no rollove
     const credits = new CreditsService(h.client, h.teams, h.plans, taskQueue);
     await credits.ensureTeamBilling(teamId);
     for (let i = 0; i < 14; i++) {
-      const view = await eventually(async () => {
-        const v = await credits.state(teamId, 'ida');
-        return new Date(v.balance.periodStart).toISOString().slice(0, 10) === starts[i] ? v : undefined;
-      }, 30_000, `period ${starts[i]}`);
+      const view = await eventually(
+        async () => {
+          const v = await credits.state(teamId, 'ida');
+          return new Date(v.balance.periodStart).toISOString().slice(0, 10) === starts[i] ? v : undefined;
+        },
+        30_000,
+        `period ${starts[i]}`,
+      );
       expect(new Date(view.balance.periodEnd).toISOString().slice(0, 10)).toBe(starts[i + 1]);
       expect(view.balance).toMatchObject({ allowance: 400_000, used: 0, purchased: 0, paygCredits: 0 });
 
@@ -67,7 +75,11 @@ it('renews 14 periods with anchor day 31 across a leap February, with no rollove
       const total = 290_000 + 20_000 * i;
       for (let done = 0, n = 0; done < total; n++) {
         const amount = Math.min(150_000, total - done);
-        const r = await credits.consume(teamId, 'ida', { requestId: `p${i}-${n}`, action: 'write_tests', millicredits: amount });
+        const r = await credits.consume(teamId, 'ida', {
+          requestId: `p${i}-${n}`,
+          action: 'write_tests',
+          millicredits: amount,
+        });
         expect(r.decision).not.toBe('refused');
         done += amount;
       }
@@ -77,11 +89,19 @@ it('renews 14 periods with anchor day 31 across a leap February, with no rollove
 
       const periodStart = Date.parse(`${starts[i]}T00:00:00Z`);
       const payg = Math.max(0, total - 400_000);
-      const [rec] = await eventually(async () => {
-        const r = await ledger.reconcile({ teamId, userId: 'ida', closedBefore: Date.parse(`${starts[i + 1]}T00:00:00Z`) });
-        const row = r.find((x) => x.periodStart === periodStart);
-        return row && (row.expired > 0 || row.paygInvoicedCredits > 0) ? [row] : undefined;
-      }, 30_000, `close of ${starts[i]}`);
+      const [rec] = await eventually(
+        async () => {
+          const r = await ledger.reconcile({
+            teamId,
+            userId: 'ida',
+            closedBefore: Date.parse(`${starts[i + 1]}T00:00:00Z`),
+          });
+          const row = r.find((x) => x.periodStart === periodStart);
+          return row && (row.expired > 0 || row.paygInvoicedCredits > 0) ? [row] : undefined;
+        },
+        30_000,
+        `close of ${starts[i]}`,
+      );
       expect(rec).toMatchObject({
         granted: 400_000,
         purchased: 0,
@@ -102,10 +122,14 @@ it('renews 14 periods with anchor day 31 across a leap February, with no rollove
 
     // Invoice n is finalized one grace window after billing date n and carries period n's PAYG: "your next
     // monthly invoice". Periods without PAYG give empty invoices; the 15th is open and empty.
-    const list = await eventually(async () => {
-      const l = await invoices.list(teamId);
-      return l.filter((i) => i.status === 'finalized').length === 14 ? l : undefined;
-    }, 30_000, '14 finalized invoices');
+    const list = await eventually(
+      async () => {
+        const l = await invoices.list(teamId);
+        return l.filter((i) => i.status === 'finalized').length === 14 ? l : undefined;
+      },
+      30_000,
+      '14 finalized invoices',
+    );
     expect(list.map((i) => `${i.sequence}:${i.status}`).reverse()).toEqual([
       ...Array.from({ length: 14 }, (_, k) => `${k + 1}:finalized`),
       '15:open',

@@ -5,7 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { TeamStore, type Role } from '../../src/db/team-store';
 import { createDb } from '../../src/db/knex';
@@ -16,7 +23,8 @@ import { createWorker, WORKFLOWS_PATH } from '../../src/worker';
 
 export function env(name: 'DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_TEST_SERVER'): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the integration tests through \`npm test\`, which starts the servers`);
+  if (!value)
+    throw new Error(`${name} is not set: run the integration tests through \`npm test\`, which starts the servers`);
   return value;
 }
 
@@ -60,7 +68,11 @@ export interface Harness {
 }
 
 /** Connects to the dev server of `npm test` (or to the given connections, e.g. a time-skipping environment). */
-export async function createHarness(given?: { client: Client; nativeConnection: NativeConnection; namespace?: string }): Promise<Harness> {
+export async function createHarness(given?: {
+  client: Client;
+  nativeConnection: NativeConnection;
+  namespace?: string;
+}): Promise<Harness> {
   quiet();
   const db = createDb(env('DATABASE_URL'));
   const mail = new MailCatcher();
@@ -140,7 +152,11 @@ export async function seedTeam(
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -150,7 +166,8 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > until)
+      throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

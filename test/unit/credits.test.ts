@@ -98,7 +98,9 @@ describe('parseCredits rejects', () => {
     ['far above max (string)', '9007199254741', /at most 9007199254740\.991/],
     ['huge string', '9'.repeat(400), /at most 9007199254740\.991/],
     ['number at 2^43 credits', 2 ** 43, /8796093022208 or more must be sent as a decimal string/],
+    // eslint-disable-next-line no-loss-of-precision -- the imprecise literal is the point of the case
     ['number in the inexact band', 8796093022208.001, /must be sent as a decimal string/],
+    // eslint-disable-next-line no-loss-of-precision -- the imprecise literal is the point of the case
     ['number at max', 9007199254740.991, /must be sent as a decimal string/],
     ['1e20 (number, rendered in full)', 1e20, /must be sent as a decimal string/],
   ])('%s', (_name, input, message) => {

@@ -15,7 +15,13 @@ describe('MemberCreditsState', () => {
   it('opens the period containing now with a full allowance and a grant row', () => {
     const s = MemberCreditsState.open(paid, T0, 'run-1');
     const period = periodContaining(T0, 31);
-    expect(s.balance()).toMatchObject({ periodStart: period.start, periodEnd: period.end, remaining: 100_000, paused: false, paygEnabled: true });
+    expect(s.balance()).toMatchObject({
+      periodStart: period.start,
+      periodEnd: period.end,
+      remaining: 100_000,
+      paused: false,
+      paygEnabled: true,
+    });
     expect(s.pendingLedger).toEqual([expect.objectContaining({ kind: 'grant', millicredits: 100_000 })]);
   });
 
@@ -29,7 +35,14 @@ describe('MemberCreditsState', () => {
     expect(r3.charged).toEqual({ allowance: 0, purchased: 5_000, payg: 2_500 });
     expect(r3.balance).toMatchObject({ remaining: 0, paygCredits: 2_500, paygChargeMinor: 10 });
     const kinds = s.pendingLedger.map((e) => `${e.kind}:${e.millicredits}`);
-    expect(kinds).toEqual(['grant:100000', 'purchase:10000', 'consume:95000', 'consume:10000', 'consume:5000', 'payg:2500']);
+    expect(kinds).toEqual([
+      'grant:100000',
+      'purchase:10000',
+      'consume:95000',
+      'consume:10000',
+      'consume:5000',
+      'payg:2500',
+    ]);
   });
 
   it('returns the first answer for a repeated requestId and changes nothing', () => {
@@ -112,9 +125,21 @@ describe('MemberCreditsState', () => {
     s.rollOver('run-2');
     expect(s.pendingLedger.map((e) => `${e.kind}:${e.millicredits}`)).toEqual(['grant:100000']);
     expect(s.pendingCharges).toEqual([
-      expect.objectContaining({ kind: 'payg', millicredits: 5_000, amountMinor: paygChargeMinor(5_000, 40_000), periodEnd: oldEnd }),
+      expect.objectContaining({
+        kind: 'payg',
+        millicredits: 5_000,
+        amountMinor: paygChargeMinor(5_000, 40_000),
+        periodEnd: oldEnd,
+      }),
     ]);
-    expect(s.balance()).toMatchObject({ periodStart: oldEnd, allowance: 100_000, purchased: 0, used: 0, paygCredits: 0, paygEnabled: true });
+    expect(s.balance()).toMatchObject({
+      periodStart: oldEnd,
+      allowance: 100_000,
+      purchased: 0,
+      used: 0,
+      paygCredits: 0,
+      paygEnabled: true,
+    });
     expect(s.view().notificationsSent).toEqual([]);
   });
 
@@ -145,16 +170,38 @@ describe('MemberCreditsState against a reference model', () => {
     | { t: 'payg'; enabled: boolean }
     | { t: 'purchase'; id: number; amount: number };
   const cmd: fc.Arbitrary<Cmd> = fc.oneof(
-    { weight: 6, arbitrary: fc.record({ t: fc.constant('consume' as const), id: fc.nat(40), amount: fc.integer({ min: 1, max: 60_000 }) }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        t: fc.constant('consume' as const),
+        id: fc.nat(40),
+        amount: fc.integer({ min: 1, max: 60_000 }),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('payg' as const), enabled: fc.boolean() }) },
-    { weight: 1, arbitrary: fc.record({ t: fc.constant('purchase' as const), id: fc.nat(5), amount: fc.integer({ min: 1, max: 30_000 }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        t: fc.constant('purchase' as const),
+        id: fc.nat(5),
+        amount: fc.integer({ min: 1, max: 30_000 }),
+      }),
+    },
   );
 
   it('matches the model and balances the ledger', () => {
     fc.assert(
       fc.property(fc.array(cmd, { maxLength: 80 }), (cmds) => {
         const s = MemberCreditsState.open(paid, T0, 'run-1');
-        const m = { allowance: 100_000, purchased: 0, used: 0, payg: 0, payGo: true, seen: new Map<string, string>(), buys: new Set<number>() };
+        const m = {
+          allowance: 100_000,
+          purchased: 0,
+          used: 0,
+          payg: 0,
+          payGo: true,
+          seen: new Map<string, string>(),
+          buys: new Set<number>(),
+        };
         for (const c of cmds) {
           if (c.t === 'payg') {
             s.setPayg(c.enabled);
@@ -195,7 +242,10 @@ describe('MemberCreditsState against a reference model', () => {
           ]);
         }
         s.rollOver('run-2');
-        const sum = (kind: string) => s.pendingLedger.filter((e) => e.kind === kind && e.periodEnd === s.periodStart).reduce((a, e) => a + e.millicredits, 0);
+        const sum = (kind: string) =>
+          s.pendingLedger
+            .filter((e) => e.kind === kind && e.periodEnd === s.periodStart)
+            .reduce((a, e) => a + e.millicredits, 0);
         expect(sum('grant') + sum('purchase') - sum('consume') - sum('expire')).toBe(0);
         expect(sum('payg')).toBe(m.payg);
         const charged = s.pendingCharges.filter((c) => c.kind === 'payg').reduce((a, c) => a + c.millicredits, 0);

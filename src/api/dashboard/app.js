@@ -76,10 +76,17 @@
     try {
       const parts = new Intl.NumberFormat('en-US', { style: 'currency', currency: currency }).formatToParts(0);
       const first = parts.findIndex((p) => p.type === 'integer');
-      const last = parts.length - 1 - [...parts].reverse().findIndex((p) => p.type === 'integer' || p.type === 'fraction');
+      const last =
+        parts.length - 1 - [...parts].reverse().findIndex((p) => p.type === 'integer' || p.type === 'fraction');
       affixes = {
-        prefix: parts.slice(0, first).map((p) => p.value).join(''),
-        suffix: parts.slice(last + 1).map((p) => p.value).join(''),
+        prefix: parts
+          .slice(0, first)
+          .map((p) => p.value)
+          .join(''),
+        suffix: parts
+          .slice(last + 1)
+          .map((p) => p.value)
+          .join(''),
       };
     } catch (_) {
       /* unknown currency code: keep the code as a suffix */
@@ -276,7 +283,11 @@
         });
       } catch (err) {
         if (isAbort(err)) throw err;
-        throw new ApiError(0, 'network', 'Could not reach the AI credits service. Check your connection and try again.');
+        throw new ApiError(
+          0,
+          'network',
+          'Could not reach the AI credits service. Check your connection and try again.',
+        );
       }
       let data = null;
       const text = await res.text();
@@ -388,9 +399,21 @@
     const usageEl = h(
       'div',
       { class: 'usage' },
-      h('span', { class: 'usage__text' }, usedEl, h('span', { class: 'usage__sep' }, ' / '), totalEl, h('span', { class: 'unit' }, ' credits')),
+      h(
+        'span',
+        { class: 'usage__text' },
+        usedEl,
+        h('span', { class: 'usage__sep' }, ' / '),
+        totalEl,
+        h('span', { class: 'unit' }, ' credits'),
+      ),
       meterEl,
-      h('span', { class: 'usage__scale', 'aria-hidden': 'true' }, h('span', { class: 'usage__tick75' }, '75%'), h('span', null, '100%')),
+      h(
+        'span',
+        { class: 'usage__scale', 'aria-hidden': 'true' },
+        h('span', { class: 'usage__tick75' }, '75%'),
+        h('span', null, '100%'),
+      ),
       pctEl,
     );
 
@@ -434,7 +457,11 @@
 
     let buyEl = null;
     if (canManage) {
-      buyEl = h('button', { type: 'button', class: 'button button--small', dataset: { testid: 'buy-' + userId } }, 'Buy credits');
+      buyEl = h(
+        'button',
+        { type: 'button', class: 'button button--small', dataset: { testid: 'buy-' + userId } },
+        'Buy credits',
+      );
       buyEl.addEventListener('click', () => openBuy(view));
     }
 
@@ -456,7 +483,15 @@
         h('td', { role: 'cell', class: 'cell cell--remaining', dataset: { label: 'Remaining' } }, remainingWrap),
         h('td', { role: 'cell', class: 'cell cell--payg', dataset: { label: 'Pay-as-you-go' } }, paygEl),
         h('td', { role: 'cell', class: 'cell cell--payg-usage', dataset: { label: 'PAYG usage' } }, paygUsageEl),
-        h('td', { role: 'cell', class: 'cell cell--actions' + (canManage ? '' : ' cell--empty'), dataset: { label: canManage ? 'Actions' : '' } }, buyEl),
+        h(
+          'td',
+          {
+            role: 'cell',
+            class: 'cell cell--actions' + (canManage ? '' : ' cell--empty'),
+            dataset: { label: canManage ? 'Actions' : '' },
+          },
+          buyEl,
+        ),
       );
     } else {
       const item = (label, content) => h('div', { class: 'card__item' }, h('dt', null, label), h('dd', null, content));
@@ -465,7 +500,11 @@
       view.el = h(
         'article',
         { class: 'card', dataset: { testid: 'member-row-' + userId }, 'aria-labelledby': domId(userId, 'card-title') },
-        h('header', { class: 'card__head' }, h('h3', { id: domId(userId, 'card-title'), class: 'card__title' }, memberEl)),
+        h(
+          'header',
+          { class: 'card__head' },
+          h('h3', { id: domId(userId, 'card-title'), class: 'card__title' }, memberEl),
+        ),
         h(
           'dl',
           { class: 'card__grid' },
@@ -549,8 +588,12 @@
           pausedBadge = h('span', { class: 'badge badge--paused', dataset: { testid: 'paused-' + userId } }, 'Paused');
           badgesEl.append(pausedBadge);
         }
-        pausedBadge.title = 'Agent Mode is paused: no credits left' + (b.paygAvailable ? ' and pay-as-you-go is off' : '') +
-          '. Credits renew on ' + formatDate(b.periodEnd) + '.';
+        pausedBadge.title =
+          'Agent Mode is paused: no credits left' +
+          (b.paygAvailable ? ' and pay-as-you-go is off' : '') +
+          '. Credits renew on ' +
+          formatDate(b.periodEnd) +
+          '.';
       } else if (pausedBadge) {
         pausedBadge.remove();
         pausedBadge = null;
@@ -580,8 +623,14 @@
   }
 
   function periodText(b) {
-    return 'Billing period ' + formatDate(b.periodStart) + ' – ' + formatDate(b.periodEnd) + ' (UTC) · credits renew ' +
-      formatDate(b.periodEnd);
+    return (
+      'Billing period ' +
+      formatDate(b.periodStart) +
+      ' – ' +
+      formatDate(b.periodEnd) +
+      ' (UTC) · credits renew ' +
+      formatDate(b.periodEnd)
+    );
   }
 
   function periodElement(b) {
@@ -674,7 +723,8 @@
     if (state.plan) parts.push(capitalize(state.plan) + ' plan');
     parts.push(members.length + (members.length === 1 ? ' member' : ' members'));
     if (members.length) parts.push(paused + ' paused');
-    if (currency !== null && !mixed) parts.push('PAYG charges this period ' + formatMoney({ amountMinor: chargeMinor, currency }));
+    if (currency !== null && !mixed)
+      parts.push('PAYG charges this period ' + formatMoney({ amountMinor: chargeMinor, currency }));
     setText($('team-summary'), parts.join(' · '));
   }
 
@@ -710,7 +760,10 @@
       ...alerts.map((a) =>
         h(
           'li',
-          { class: 'alert alert--' + String(a.kind).replace(/[^a-z0-9_-]/gi, ''), dataset: { testid: 'alert-' + a.id, kind: String(a.kind) } },
+          {
+            class: 'alert alert--' + String(a.kind).replace(/[^a-z0-9_-]/gi, ''),
+            dataset: { testid: 'alert-' + a.id, kind: String(a.kind) },
+          },
           h('span', { class: 'tag tag--alert' }, ALERT_LABELS[a.kind] || 'Notice'),
           h('p', { class: 'alert__message' }, String(a.message || '')),
           h('time', { class: 'alert__time hint', datetime: String(a.createdAt) }, formatDateTime(a.createdAt)),
@@ -737,7 +790,10 @@
     $('whoami').title = 'Signed in as ' + me.userId + ' in team ' + me.teamId;
     show($('team-section'), staff);
     show($('self-section'), !staff);
-    setText($('dash-subtitle'), staff ? 'AI credits of every member of your team, this billing period' : 'Your AI credits this billing period');
+    setText(
+      $('dash-subtitle'),
+      staff ? 'AI credits of every member of your team, this billing period' : 'Your AI credits this billing period',
+    );
     clearViews();
     state.alertsKey = null;
     $('self-card').replaceChildren();
@@ -861,7 +917,8 @@
     button.setAttribute('aria-disabled', busy ? 'true' : 'false');
     button.classList.toggle('is-busy', busy);
     setText(button, busy ? 'Refreshing…' : 'Refresh');
-    for (const id of ['team-section', 'self-section', 'alerts-section']) $(id).setAttribute('aria-busy', busy ? 'true' : 'false');
+    for (const id of ['team-section', 'self-section', 'alerts-section'])
+      $(id).setAttribute('aria-busy', busy ? 'true' : 'false');
   }
 
   async function refresh(opts) {
@@ -875,7 +932,8 @@
         // Roles may have changed since sign-in (and a revoked token shows up here as a 401).
         const me = normalizeMe((await api('GET', '/v1/me')).data);
         if (gen !== state.gen) return;
-        const changed = me.teamId !== state.me.teamId || me.userId !== state.me.userId || me.roles.join() !== state.me.roles.join();
+        const changed =
+          me.teamId !== state.me.teamId || me.userId !== state.me.userId || me.roles.join() !== state.me.roles.join();
         state.me = me;
         if (changed) configureDashboard();
       }
@@ -907,14 +965,17 @@
       }
       if (real.length) {
         const messages = [...new Set(real.map((e) => (e && e.message) || 'Something went wrong.'))];
-        showError('Could not load the latest usage: ' + messages.join(' '), 'refresh');
+        showError('Could not load the latest data: ' + messages.join(' '), 'refresh');
       } else {
         clearError('refresh');
       }
       if (main.status === 'fulfilled') {
         state.lastUpdated = Date.now();
         const now = new Date();
-        $('last-updated').replaceChildren('Updated ', h('time', { datetime: now.toISOString() }, TIME_FORMAT.format(now)));
+        $('last-updated').replaceChildren(
+          'Updated ',
+          h('time', { datetime: now.toISOString() }, TIME_FORMAT.format(now)),
+        );
       }
     } catch (err) {
       if (gen !== state.gen) return;
@@ -1063,8 +1124,14 @@
         closeDialog();
       }
       clearError('action');
-      const bought = (status === 200 ? 'Already recorded: ' : 'Bought ') + data.credits + ' credits for ' + attempt.name +
-        ' · ' + formatMoney(data.price) + ' charged to the team invoice.';
+      const bought =
+        (status === 200 ? 'Already recorded: ' : 'Bought ') +
+        data.credits +
+        ' credits for ' +
+        attempt.name +
+        ' · ' +
+        formatMoney(data.price) +
+        ' charged to the team invoice.';
       showNotice(bought);
       view.focusBuy();
     } catch (err) {
@@ -1080,7 +1147,8 @@
       if (isUncertain(err)) {
         // We can't tell whether it went through: retry with the same purchaseId and amount.
         attempt.locked = true;
-        message += ' We could not confirm the purchase. Select "Retry purchase" to try again; it will not be charged twice.';
+        message +=
+          ' We could not confirm the purchase. Select "Retry purchase" to try again; it will not be charged twice.';
       } else {
         // Refused: nothing was bought, so the next attempt gets a new purchaseId.
         attempt.purchaseId = newPurchaseId();

@@ -1,0 +1,110 @@
+// ESLint (flat config) with the Temporal rules: no floating promises anywhere, and workflow code may import
+// neither Node built-ins nor the database, mail or activity implementations (only their types).
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+
+const NODE_BUILTINS = [
+  'fs',
+  'path',
+  'os',
+  'crypto',
+  'http',
+  'https',
+  'net',
+  'child_process',
+  'stream',
+  'util',
+  'events',
+];
+
+module.exports = tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: __dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...NODE_BUILTINS.flatMap((name) => [
+              { name, message: 'Workflow code is deterministic: no Node modules.' },
+              { name: `node:${name}`, message: 'Workflow code is deterministic: no Node modules.' },
+            ]),
+            { name: 'knex', message: 'Workflow code does no I/O: use an activity.' },
+            { name: 'pg', message: 'Workflow code does no I/O: use an activity.' },
+            { name: 'nodemailer', message: 'Workflow code does no I/O: use an activity.' },
+          ],
+          patterns: [
+            {
+              group: ['**/src/**', '**/activities/*', '!**/activities'],
+              message: 'Workflows import activity and service types only through `import type` of ../../activities.',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/api/dashboard/**/*.js'],
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { caughtErrors: 'none' }] },
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        sessionStorage: 'readonly',
+        crypto: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Intl: 'readonly',
+        module: 'writable',
+        HTMLElement: 'readonly',
+        Event: 'readonly',
+        URL: 'readonly',
+        navigator: 'readonly',
+        location: 'readonly',
+        FormData: 'readonly',
+        requestAnimationFrame: 'readonly',
+        AbortController: 'readonly',
+        Node: 'readonly',
+      },
+    },
+  },
+  {
+    files: ['*.js', 'docker/**/*.mjs', 'docker/**/*.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+        fetch: 'readonly',
+        AbortSignal: 'readonly',
+      },
+    },
+  },
+);

@@ -1,0 +1,126 @@
+/**
+ * `npm test`: type-check, start a private stack (PostgreSQL, Temporal dev server, the time-skipping test
+ * server's binary), run jest against it, and stop everything it started, also on failure or Ctrl-C.
+ * Isolated from `npm start`: its own ports (picked free) and its own data under `.data/test/`.
+ *
+ *   npm test                      the whole suite
+ *   npm test -- test/unit         jest arguments pass through
+ *   npm run test:faults           the fault-injection suite (test/faults)
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { createDb, migrateLatest } from '../src/db/knex';
+import { startPostgres } from '../src/stack/postgres';
+import { findFreePorts, formatDuration } from '../src/stack/procs';
+import { ensureTimeSkippingTestServer } from '../src/stack/test-server';
+import { startTemporalDevServer, type RunningServer } from '../src/stack/temporal-cli';
+
+const root = path.resolve(__dirname, '..');
+const dataDir = path.join(root, '.data', 'test');
+const log = (msg: string) => console.log(`[test] ${msg}`);
+
+/** Lowered so continue-as-new inside a period happens within a test (production keeps the server default). */
+const SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS = 300;
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const faults = argv.includes('--faults');
+  const jestArgs = argv.filter((a) => a !== '--faults');
+  const started = Date.now();
+
+  log('type-checking (tsc --noEmit)…');
+  const tsc = await run(path.join(root, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+  if (tsc !== 0) return tsc;
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => console.error(String(err)));
+    stops.length = 0;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the test stack…`);
+      void stopAll().then(() => process.exit(130));
+    });
+  }
+
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    const env: NodeJS.ProcessEnv = { ...process.env };
+
+    const [pgPort, temporalPort] = await findFreePorts(2);
+    if (process.env.DATABASE_URL) {
+      log(`using DATABASE_URL from the environment for a fresh test database`);
+    }
+    const postgres = process.env.DATABASE_URL
+      ? undefined
+      : await startPostgres({
+          dataDir: path.join(dataDir, 'pg'),
+          port: pgPort,
+          log,
+          logFile: path.join(dataDir, 'postgres.log'),
+          settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' },
+        });
+    if (postgres) stops.push(postgres.stop);
+    env.DATABASE_URL = await freshDatabase(postgres?.adminUrl ?? process.env.DATABASE_URL!, 'ai_credits_test');
+
+    rmSync(path.join(dataDir, 'temporal'), { recursive: true, force: true });
+    const temporal: RunningServer = await startTemporalDevServer({
+      port: temporalPort,
+      dataDir: path.join(dataDir, 'temporal'),
+      logFile: path.join(dataDir, 'temporal.log'),
+      dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS },
+      log,
+    });
+    stops.push(temporal.stop);
+    env.TEMPORAL_ADDRESS = temporal.address;
+    env.TEMPORAL_TEST_SERVER = await ensureTimeSkippingTestServer(log);
+
+    const db = createDb(env.DATABASE_URL);
+    await migrateLatest(db);
+    await db.destroy();
+
+    log(`stack ready in ${formatDuration(Date.now() - started)}; running jest…`);
+    const jest = path.join(root, 'node_modules', '.bin', 'jest');
+    if (faults) env.AI_CREDITS_FAULTS = '1';
+    const selection = faults ? ['test/faults', '--testTimeout', '900000'] : [];
+    return await run(jest, [...selection, ...jestArgs], env);
+  } finally {
+    await stopAll();
+    log(`done in ${formatDuration(Date.now() - started)}`);
+  }
+}
+
+/** Drop and create `name` so every run starts from an empty schema (migrations run on it). */
+async function freshDatabase(url: string, name: string): Promise<string> {
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return target.toString();
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`[test] ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

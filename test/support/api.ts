@@ -1,0 +1,56 @@
+/** A real HTTP API on a random port, wired to the harness's PostgreSQL and Temporal, plus a tiny client. */
+import { Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { createApiApp } from '../../src/api/server';
+import { env, type Harness } from './harness';
+
+export const PROVISIONING_TOKEN = 'test-provisioning-token';
+
+export async function startApi(h: Harness, taskQueue: string): Promise<{ app: FastifyInstance; url: string }> {
+  const connection = h.connection ?? (await Connection.connect({ address: env('TEMPORAL_ADDRESS') }));
+  const app = await createApiApp({
+    db: h.db,
+    connection,
+    namespace: h.namespace,
+    taskQueue,
+    provisioningToken: PROVISIONING_TOKEN,
+    plans: h.plans,
+  });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, url };
+}
+
+export interface ApiResponse {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies are asserted by shape in tests
+  body: any;
+  headers: Headers;
+}
+
+/** `call(method, path, body?)` with the given bearer token (none when `token` is undefined). */
+export function apiClient(url: string, token?: string) {
+  return async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse> => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON (metrics, dashboard)
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+}
