@@ -13,6 +13,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { createDb, migrateLatest } from '../src/db/knex';
 import { startPostgres } from '../src/stack/postgres';
+import { ensureChromium } from './ensure-chromium';
 import { findFreePorts, formatDuration } from '../src/stack/procs';
 import { ensureTimeSkippingTestServer } from '../src/stack/test-server';
 import { startTemporalDevServer, type RunningServer } from '../src/stack/temporal-cli';
@@ -84,6 +85,7 @@ async function main(): Promise<number> {
     stops.push(temporal.stop);
     env.TEMPORAL_ADDRESS = temporal.address;
     env.TEMPORAL_TEST_SERVER = await ensureTimeSkippingTestServer(log);
+    if (!faults) env.CHROMIUM_PATH = await ensureChromium(log);
 
     const db = createDb(env.DATABASE_URL);
     await migrateLatest(db);

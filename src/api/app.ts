@@ -48,11 +48,17 @@ const DASHBOARD_FILES: Record<string, string> = {
 };
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: deps.logger ?? false,
+  // Built loosely typed: a pino instance goes in `loggerInstance`, which narrows Fastify's generics.
+  const options: Record<string, unknown> = {
     bodyLimit: 16 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-  });
+    // Malformed URLs and over-long parameters get the contract's error body too.
+    frameworkErrors: (err: Error, _req: unknown, reply: { status(code: number): { send(body: unknown): void } }) =>
+      reply.status(400).send({ error: { code: 'invalid_request', message: err.message } }),
+  };
+  if (deps.logger && typeof deps.logger === 'object') options.loggerInstance = deps.logger;
+  else options.logger = deps.logger ?? false;
+  const app = Fastify(options as never) as unknown as FastifyInstance;
   const auth = new Authenticator(deps.tokens, deps.teams, deps.provisioningToken);
   const metrics = new Metrics();
 

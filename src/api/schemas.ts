@@ -77,7 +77,7 @@ export const createTeamBody = {
     teamId: id,
     plan: { type: 'string', maxLength: 32 },
     billingAnchorDay: { type: 'integer', minimum: 1, maximum: 31 },
-    paygThresholdMinor: { type: 'integer', minimum: 0 },
+    paygThresholdMinor: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
   },
   required: ['teamId', 'plan', 'billingAnchorDay'],
   additionalProperties: false,

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { formatDuration, isPidAlive, type Log } from './procs';
+import { formatDuration, isPidAlive, onProcessExit, type Log } from './procs';
 
 /** `$AI_CREDITS_CACHE`, else `~/.cache/ai-credits`. */
 export function cacheDir(): string {
@@ -67,6 +67,7 @@ export async function withLock<T>(name: string, opts: LockOptions, fn: () => Pro
   const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
   const start = Date.now();
   let announced = false;
+  let lastBeat = start;
   for (;;) {
     try {
       mkdirSync(lockDir);
@@ -85,6 +86,9 @@ export async function withLock<T>(name: string, opts: LockOptions, fn: () => Pro
           `(lock ${lockDir}; delete it if no such process runs)…`,
       );
       announced = true;
+    } else if (Date.now() - lastBeat >= 30_000) {
+      lastBeat = Date.now();
+      opts.log(`  still waiting (${formatDuration(Date.now() - start)})…`);
     }
     if (Date.now() - start > timeoutMs) {
       throw new Error(
@@ -99,11 +103,11 @@ export async function withLock<T>(name: string, opts: LockOptions, fn: () => Pro
   const release = (): void => {
     rmSync(lockDir, { recursive: true, force: true });
   };
-  process.once('exit', release);
+  const removeHook = onProcessExit(release);
   try {
     return await fn();
   } finally {
-    process.removeListener('exit', release);
+    removeHook();
     release();
   }
 }

@@ -178,7 +178,6 @@ export async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Prom
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
   });
-  if (hasExited(child)) return;
   child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const timedOut = await Promise.race([
@@ -194,17 +193,42 @@ export async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Prom
   }
 }
 
+const exitHooks = new Set<() => void>();
+
 /**
- * Kills `child` with SIGKILL if this Node process exits while it still runs (e.g. a test runner crashing), so no
- * server is left behind holding a port. Returns a function that removes the hook.
+ * Runs `hook` (synchronously) when this Node process exits, e.g. to kill servers a crashing test runner would leave
+ * behind. One shared 'exit' listener, so many hooks don't trigger MaxListenersExceededWarning. Returns a remover.
+ */
+export function onProcessExit(hook: () => void): () => void {
+  if (exitHooks.size === 0) process.once('exit', runExitHooks);
+  exitHooks.add(hook);
+  return () => {
+    exitHooks.delete(hook);
+    if (exitHooks.size === 0) process.removeListener('exit', runExitHooks);
+  };
+}
+
+function runExitHooks(): void {
+  for (const hook of [...exitHooks]) {
+    try {
+      hook();
+    } catch {
+      // best effort while exiting
+    }
+  }
+  exitHooks.clear();
+}
+
+/**
+ * Kills `child` with SIGKILL if this Node process exits while it still runs, so no server is left behind holding
+ * a port. The hook is removed when the child exits; the returned function removes it earlier.
  */
 export function killOnExit(child: ChildProcess): () => void {
-  const hook = (): void => {
+  const remove = onProcessExit(() => {
     if (!hasExited(child)) child.kill('SIGKILL');
-  };
-  process.once('exit', hook);
-  child.once('exit', () => process.removeListener('exit', hook));
-  return () => process.removeListener('exit', hook);
+  });
+  child.once('exit', remove);
+  return remove;
 }
 
 /** Last `lines` lines of a text file ('' when it cannot be read). */

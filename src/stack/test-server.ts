@@ -20,6 +20,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { cacheDir, withLock } from './cache';
 import {
   assertPortFree,
@@ -196,11 +197,10 @@ export async function startJavaTestServer(opts: JavaTestServerOptions): Promise<
 }
 
 async function waitForGrpc(address: string, deadline: number, check: () => void): Promise<void> {
-  const { Connection } = await import('@temporalio/client');
   let lastError: unknown;
   while (Date.now() < deadline) {
     check();
-    let connection: InstanceType<typeof Connection> | undefined;
+    let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address, connectTimeout: 2000 });
       await connection.workflowService.getSystemInfo({});
