@@ -102,17 +102,22 @@ export async function checkTeamPaygThreshold(
 }
 
 async function deliver(deps: ActivityDeps, keys: string[]): Promise<number> {
-  const unsent = await deps.notifications.unsentEmails(keys);
-  for (const e of unsent) {
-    await deps.mailer.send({
-      to: e.to,
-      subject: e.subject,
-      text: e.body,
-      messageId: `<${Buffer.from(e.emailKey).toString('base64url')}@ai-credits>`,
-    });
+  const claimed = await deps.notifications.claimUnsent(keys);
+  for (const [i, e] of claimed.entries()) {
+    try {
+      await deps.mailer.send({
+        to: e.to,
+        subject: e.subject,
+        text: e.body,
+        messageId: `<${Buffer.from(e.emailKey).toString('base64url')}@ai-credits>`,
+      });
+    } catch (err) {
+      for (const rest of claimed.slice(i)) await deps.notifications.release(rest.emailKey);
+      throw err;
+    }
     await deps.notifications.markSent(e.emailKey);
   }
-  return unsent.length;
+  return claimed.length;
 }
 
 function memberSubject(n: MemberNotification): string {

@@ -128,6 +128,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('subject', 300).notNullable();
     t.text('body').notNullable();
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.timestamp('claimed_at', { useTz: true }).nullable().comment('A sender holds the email while sending');
     t.timestamp('sent_at', { useTz: true }).nullable();
     t.unique(['email_key'], { indexName: 'email_outbox_email_key_unique' });
   });

@@ -53,9 +53,19 @@ export class NotificationStore {
       .ignore();
   }
 
-  async unsentEmails(keys: readonly string[]): Promise<OutgoingEmail[]> {
+  /**
+   * Claim the unsent emails among `keys` for this sender: concurrent activities (two members' ledger batches
+   * crossing the team threshold at once) never both send one. A claim older than a minute is a crashed
+   * sender's and may be taken over.
+   */
+  async claimUnsent(keys: readonly string[]): Promise<OutgoingEmail[]> {
     if (keys.length === 0) return [];
-    const rows = await this.db('email_outbox').whereIn('email_key', keys).whereNull('sent_at').orderBy('id');
+    const rows = await this.db('email_outbox')
+      .whereIn('email_key', keys)
+      .whereNull('sent_at')
+      .where((q) => q.whereNull('claimed_at').orWhere('claimed_at', '<', this.db.raw("now() - interval '1 minute'")))
+      .update({ claimed_at: this.db.fn.now() })
+      .returning('*');
     return rows.map((r) => ({
       emailKey: r.email_key,
       teamId: r.team_id,
@@ -71,6 +81,11 @@ export class NotificationStore {
       .where('email_key', emailKey)
       .whereNull('sent_at')
       .update({ sent_at: this.db.fn.now() });
+  }
+
+  /** Give a claimed email back after a failed send, so the activity's retry sends it. */
+  async release(emailKey: string): Promise<void> {
+    await this.db('email_outbox').where('email_key', emailKey).whereNull('sent_at').update({ claimed_at: null });
   }
 
   async emailsFor(teamId: string): Promise<OutgoingEmail[]> {
