@@ -186,6 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (!member || member.status !== 'active') throw notFound(`member ${userId} not found in team ${teamId}`);
       await deps.credits.remove(teamId, userId);
       await deps.teams.markRemoved(teamId, userId);
+      await deps.tokens.revokeMember(teamId, userId);
       auth.forget(teamId, userId);
       return reply.status(204).send();
     },

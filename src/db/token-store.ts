@@ -29,6 +29,11 @@ export class TokenStore {
     return token;
   }
 
+  /** A removed member's tokens stop working for good (re-adding the member does not revive them). */
+  async revokeMember(teamId: string, userId: string): Promise<number> {
+    return this.db('api_tokens').where({ kind: 'member', team_id: teamId, user_id: userId }).delete();
+  }
+
   async lookup(token: string): Promise<TokenSubject | null> {
     const row = await this.db('api_tokens').where('token_hash', hashToken(token)).first();
     if (!row) return null;

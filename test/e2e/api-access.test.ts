@@ -6,31 +6,21 @@
  * not even confirmed, exactly as for a team that does not exist), never a 2xx. Denied answers carry the
  * error body only, with nothing of team A in it.
  */
-import { apiClient, PROVISIONING_TOKEN, startApi, type ApiResponse } from '../support/api';
+import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi, type ApiResponse } from '../support/api';
 import { createHarness, eventually, uid, type Harness } from '../support/harness';
 
 let h: Harness;
 let url: string;
-let stopApi: () => void = () => undefined;
-let served: Promise<void> | undefined;
+let served: ServedApi | undefined;
 
 beforeAll(async () => {
   h = await createHarness();
-  const stopped = new Promise<void>((resolve) => (stopApi = resolve));
-  url = await new Promise<string>((resolve, reject) => {
-    served = h.withWorker(async (taskQueue) => {
-      const api = await startApi(h, taskQueue);
-      resolve(api.url);
-      await stopped;
-      await api.app.close();
-    });
-    served.catch(reject);
-  });
+  served = await serveApi(h);
+  url = served.url;
 });
 
 afterAll(async () => {
-  stopApi();
-  await served;
+  await served?.stop();
   await h?.close();
 });
 

@@ -16,33 +16,23 @@ import { createApiApp } from '../../src/api/server';
 import { parseCreditAmount } from '../../workflows/domain/credits';
 import { AGENT_ACTIONS } from '../../workflows/domain/plans';
 import { memberWorkflowId } from '../../workflows/ids';
-import { apiClient, PROVISIONING_TOKEN, startApi } from '../support/api';
+import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
 import { createHarness, eventually, uid, type Harness } from '../support/harness';
 
 let h: Harness;
 let url: string;
 let taskQueue: string;
-let stopApi: () => void = () => undefined;
-let served: Promise<void> | undefined;
+let served: ServedApi | undefined;
 
 beforeAll(async () => {
   h = await createHarness();
-  const stopped = new Promise<void>((resolve) => (stopApi = resolve));
-  url = await new Promise<string>((resolve, reject) => {
-    served = h.withWorker(async (queue) => {
-      taskQueue = queue;
-      const api = await startApi(h, queue);
-      resolve(api.url);
-      await stopped;
-      await api.app.close();
-    });
-    served.catch(reject);
-  });
+  served = await serveApi(h);
+  url = served.url;
+  taskQueue = served.taskQueue;
 });
 
 afterAll(async () => {
-  stopApi();
-  await served;
+  await served?.stop();
   await h?.close();
 });
 

@@ -54,3 +54,33 @@ export function apiClient(url: string, token?: string) {
     return { status: res.status, body: parsed, headers: res.headers };
   };
 }
+
+export interface ServedApi {
+  url: string;
+  taskQueue: string;
+  /** Close the API and stop the worker. */
+  stop(): Promise<void>;
+}
+
+/** A worker and an API that stay up for a whole test file (start in beforeAll, `stop()` in afterAll). */
+export async function serveApi(h: Harness): Promise<ServedApi> {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let served: Promise<void> | undefined;
+  const ready = await new Promise<{ url: string; taskQueue: string }>((resolve, reject) => {
+    served = h.withWorker(async (taskQueue) => {
+      const api = await startApi(h, taskQueue);
+      resolve({ url: api.url, taskQueue });
+      await released;
+      await api.app.close();
+    });
+    served.catch(reject);
+  });
+  return {
+    ...ready,
+    async stop() {
+      release();
+      await served;
+    },
+  };
+}
