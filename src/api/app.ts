@@ -184,9 +184,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await loadTeam(teamId);
       const member = await deps.teams.getMember(teamId, userId);
       if (!member || member.status !== 'active') throw notFound(`member ${userId} not found in team ${teamId}`);
-      await deps.credits.remove(teamId, userId);
+      // Mark first, so no consumption can lazily start a fresh run between the close and the mark.
       await deps.teams.markRemoved(teamId, userId);
       await deps.tokens.revokeMember(teamId, userId);
+      await deps.credits.remove(teamId, userId);
       auth.forget(teamId, userId);
       return reply.status(204).send();
     },
