@@ -5,7 +5,7 @@
  *
  *   npm test                      the whole suite
  *   npm test -- test/unit         jest arguments pass through
- *   npm run test:faults           the fault-injection suite (test/faults)
+ *   (--faults selects test/faults, for the fault-injection suite of issue 6)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
