@@ -88,15 +88,4 @@ export class NotificationStore {
     await this.db('email_outbox').where('email_key', emailKey).whereNull('sent_at').update({ claimed_at: null });
   }
 
-  async emailsFor(teamId: string): Promise<OutgoingEmail[]> {
-    const rows = await this.db('email_outbox').where('team_id', teamId).orderBy('id');
-    return rows.map((r) => ({
-      emailKey: r.email_key,
-      teamId: r.team_id,
-      kind: r.kind,
-      to: r.to_address,
-      subject: r.subject,
-      body: r.body,
-    }));
-  }
 }
