@@ -87,5 +87,4 @@ export class NotificationStore {
   async release(emailKey: string): Promise<void> {
     await this.db('email_outbox').where('email_key', emailKey).whereNull('sent_at').update({ claimed_at: null });
   }
-
 }
