@@ -19,7 +19,8 @@ import { ensureTimeSkippingTestServer } from '../src/stack/test-server';
 import { startTemporalDevServer, type RunningServer } from '../src/stack/temporal-cli';
 
 const root = path.resolve(__dirname, '..');
-const dataDir = path.join(root, '.data', 'test');
+// AI_CREDITS_TEST_DATA lets two runs side by side keep apart (each needs its own PostgreSQL and Temporal data).
+const dataDir = path.resolve(process.env.AI_CREDITS_TEST_DATA ?? path.join(root, '.data', 'test'));
 const log = (msg: string) => console.log(`[test] ${msg}`);
 
 /** Lowered so continue-as-new inside a period happens within a test (production keeps the server default). */

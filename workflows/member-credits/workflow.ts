@@ -66,14 +66,24 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
   let periodEnded = false;
   void sleep(Math.max(0, state.periodEnd - Date.now())).then(() => (periodEnded = true));
 
+  // Two independent delivery lanes: ledger rows, and invoice charges + notifications. A failing SMTP server
+  // (retried for as long as it takes) never holds back the ledger, and the reverse. Each lane writes with
+  // idempotency keys, so an item in flight when the run continues as new is safely written again.
+  let ledgerBusy = false;
+  let sideBusy = false;
+  const ledgerReady = () => !ledgerBusy && state.pendingLedger.length > 0;
+  const sideReady = () => !sideBusy && state.pendingCharges.length + state.pendingNotifications.length > 0;
+
   for (;;) {
     await condition(
-      () => state.hasPendingWork() || periodEnded || state.removed || workflowInfo().continueAsNewSuggested,
+      () => ledgerReady() || sideReady() || periodEnded || state.removed || workflowInfo().continueAsNewSuggested,
     );
     if (state.removed) {
       // Validators refuse everything now, so the outboxes drain to empty.
-      await condition(allHandlersFinished);
-      while (state.hasPendingWork()) await drainOnce(state);
+      await condition(() => allHandlersFinished() && !ledgerBusy && !sideBusy);
+      while (state.hasPendingWork()) {
+        await Promise.all([writeLedgerBatch(state), deliverSideEffects(state)]);
+      }
       return { reason: 'removed', closedPeriodStart: state.periodStart };
     }
     if (periodEnded) {
@@ -86,20 +96,29 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
       await condition(allHandlersFinished);
       return continueAsNew<typeof memberCreditsWorkflow>({ ...state.identity, carried: state.snapshot() });
     }
-    await drainOnce(state);
+    if (ledgerReady()) {
+      ledgerBusy = true;
+      void writeLedgerBatch(state).finally(() => (ledgerBusy = false));
+    }
+    if (sideReady()) {
+      sideBusy = true;
+      void deliverSideEffects(state).finally(() => (sideBusy = false));
+    }
   }
 }
 
-/** One batch from each outbox; whatever arrives meanwhile waits for the next pass. */
-async function drainOnce(state: MemberCreditsState): Promise<void> {
+/** One batch of ledger rows; whatever arrives meanwhile waits for the next pass. */
+async function writeLedgerBatch(state: MemberCreditsState): Promise<void> {
   const ledger = state.pendingLedger.slice(0, LEDGER_BATCH_SIZE);
+  if (ledger.length === 0) return;
+  await recordLedgerEntries({ entries: ledger });
+  state.ackLedger(ledger.length);
+}
+
+/** Every pending invoice charge and notification, the two activities side by side. */
+async function deliverSideEffects(state: MemberCreditsState): Promise<void> {
   const charges = state.pendingCharges.slice();
   const notifications = state.pendingNotifications.slice();
-  // Ledger first: a charge or an email never describes a consumption the ledger has not recorded.
-  if (ledger.length > 0) {
-    await recordLedgerEntries({ entries: ledger });
-    state.ackLedger(ledger.length);
-  }
   await Promise.all([
     charges.length > 0 && postInvoiceCharges({ charges }).then(() => state.ackCharges(charges.length)),
     notifications.length > 0 &&
