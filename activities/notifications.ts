@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { formatCredits } from '../workflows/domain/credits';
 import { paygChargeMinor } from '../workflows/domain/money';
 import type { MemberNotification } from '../workflows/member-credits/types';
@@ -116,6 +117,15 @@ async function deliver(deps: ActivityDeps, keys: string[]): Promise<number> {
       throw err;
     }
     await deps.notifications.markSent(e.emailKey);
+  }
+  // An email claimed by an attempt that died (a killed worker) is neither sent nor ours to send until its claim
+  // lapses: fail this attempt so the activity retries, instead of reporting it delivered when it never was.
+  const unsent = await deps.notifications.unsent(keys);
+  if (unsent.length > 0) {
+    throw ApplicationFailure.retryable(
+      `${unsent.length} email(s) still claimed by an earlier attempt, retrying once the claim lapses`,
+      'EmailClaimedElsewhere',
+    );
   }
   return claimed.length;
 }

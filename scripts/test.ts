@@ -5,7 +5,7 @@
  *
  *   npm test                      the whole suite
  *   npm test -- test/unit         jest arguments pass through
- *   (--faults selects test/faults, for the fault-injection suite of issue 6)
+ *   npm run test:faults           (--faults) the fault-injection suite, which starts and breaks its own servers
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { startPostgres } from '../src/stack/postgres';
 import { ensureChromium } from './ensure-chromium';
 import { findFreePorts, formatDuration } from '../src/stack/procs';
 import { ensureTimeSkippingTestServer } from '../src/stack/test-server';
-import { startTemporalDevServer, type RunningServer } from '../src/stack/temporal-cli';
+import { ensureTemporalCli, startTemporalDevServer, type RunningServer } from '../src/stack/temporal-cli';
 
 const root = path.resolve(__dirname, '..');
 // AI_CREDITS_TEST_DATA lets two runs side by side keep apart (each needs its own PostgreSQL and Temporal data).
@@ -58,6 +58,20 @@ async function main(): Promise<number> {
   try {
     mkdirSync(dataDir, { recursive: true });
     const env: NodeJS.ProcessEnv = { ...process.env };
+    const jest = path.join(root, 'node_modules', '.bin', 'jest');
+
+    if (faults) {
+      // The fault suite starts, kills and restarts its own servers (test/faults/stack.ts): only the Temporal CLI
+      // is prepared here, so a first-time build shows its progress.
+      await ensureTemporalCli(log);
+      if (process.env.DATABASE_URL) {
+        env.FAULTS_DATABASE_URL = await freshDatabase(process.env.DATABASE_URL, 'ai_credits_faults');
+        log('using DATABASE_URL from the environment: PostgreSQL restarts are skipped');
+      }
+      env.AI_CREDITS_FAULTS = '1';
+      log(`running the fault-injection suite…`);
+      return await run(jest, ['test/faults', '--testTimeout', '1200000', ...jestArgs], env);
+    }
 
     const [pgPort, temporalPort] = await findFreePorts(2);
     if (process.env.DATABASE_URL) {
@@ -86,17 +100,14 @@ async function main(): Promise<number> {
     stops.push(temporal.stop);
     env.TEMPORAL_ADDRESS = temporal.address;
     env.TEMPORAL_TEST_SERVER = await ensureTimeSkippingTestServer(log);
-    if (!faults) env.CHROMIUM_PATH = await ensureChromium(log);
+    env.CHROMIUM_PATH = await ensureChromium(log);
 
     const db = createDb(env.DATABASE_URL);
     await migrateLatest(db);
     await db.destroy();
 
     log(`stack ready in ${formatDuration(Date.now() - started)}; running jest…`);
-    const jest = path.join(root, 'node_modules', '.bin', 'jest');
-    if (faults) env.AI_CREDITS_FAULTS = '1';
-    const selection = faults ? ['test/faults', '--testTimeout', '900000'] : [];
-    return await run(jest, [...selection, ...jestArgs], env);
+    return await run(jest, jestArgs, env);
   } finally {
     await stopAll();
     log(`done in ${formatDuration(Date.now() - started)}`);

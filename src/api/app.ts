@@ -183,12 +183,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       await loadTeam(teamId);
       const member = await deps.teams.getMember(teamId, userId);
-      if (!member || member.status !== 'active') throw notFound(`member ${userId} not found in team ${teamId}`);
-      // Mark first, so no consumption can lazily start a fresh run between the close and the mark.
-      await deps.teams.markRemoved(teamId, userId);
-      await deps.tokens.revokeMember(teamId, userId);
+      if (!member) throw notFound(`member ${userId} not found in team ${teamId}`);
+      if (member.status === 'active') {
+        // Mark first, so no consumption can lazily start a fresh run between the close and the mark.
+        await deps.teams.markRemoved(teamId, userId);
+        await deps.tokens.revokeMember(teamId, userId);
+        auth.forget(teamId, userId);
+      } else if (!(await deps.credits.isOpen(teamId, userId))) {
+        throw notFound(`member ${userId} not found in team ${teamId}`);
+      }
+      // A retry after a failed close (Temporal unavailable) lands here again and finishes the removal.
       await deps.credits.remove(teamId, userId);
-      auth.forget(teamId, userId);
       return reply.status(204).send();
     },
   );

@@ -76,6 +76,16 @@ export class NotificationStore {
     }));
   }
 
+  /** The keys among `keys` whose email has not been sent yet. */
+  async unsent(keys: readonly string[]): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const rows: { email_key: string }[] = await this.db('email_outbox')
+      .whereIn('email_key', keys)
+      .whereNull('sent_at')
+      .select('email_key');
+    return rows.map((r) => r.email_key);
+  }
+
   async markSent(emailKey: string): Promise<void> {
     await this.db('email_outbox')
       .where('email_key', emailKey)

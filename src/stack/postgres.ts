@@ -64,8 +64,11 @@ export interface RunningPostgres {
   /** The data directory actually used (the requested one or the fallback). */
   dataDir: string;
   port: number;
-  /** `pg_ctl stop -m fast`; resolves once the server is down (a no-op when it already is). */
-  stop(): Promise<void>;
+  /**
+   * `pg_ctl stop -m fast`; resolves once the server is down (a no-op when it already is). `immediate` aborts
+   * without a checkpoint, like a crash (the next start replays the WAL): the fault-injection suite uses it.
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
 }
 
 const FALLBACK_BASE = '/var/lib/ai-credits-pg';
@@ -463,11 +466,11 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningPostg
   const removeExitHook = onProcessExit(exitHook);
 
   let stopped = false;
-  const stop = async (): Promise<void> => {
+  const stop = async (mode: 'fast' | 'immediate' = 'fast'): Promise<void> => {
     if (stopped) return;
     stopped = true;
     removeExitHook();
-    const r = await pgRun(ctx, 'pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']);
+    const r = await pgRun(ctx, 'pg_ctl', ['stop', '-D', dataDir, '-m', mode, '-w', '-t', '60']);
     if (r.code !== 0 && readPostmasterPid(dataDir) !== undefined) {
       throw new Error(`pg_ctl stop failed for ${dataDir}:\n${indent((r.stderr + r.stdout).trim())}`);
     }

@@ -72,6 +72,16 @@ export class CreditsService {
     }
   }
 
+  /** True while the member's workflow runs and has not been removed (a removal still to finish). */
+  async isOpen(teamId: string, userId: string): Promise<boolean> {
+    try {
+      return !(await this.handle(teamId, userId).query(creditStateQuery)).removed;
+    } catch (err) {
+      if (isNotRunning(err)) return false;
+      throw err;
+    }
+  }
+
   async state(teamId: string, userId: string): Promise<MemberCreditsView> {
     try {
       return await this.handle(teamId, userId).query(creditStateQuery);
@@ -206,5 +216,6 @@ function toApiError(err: unknown): ApiError | undefined {
 function isTransient(err: unknown): boolean {
   if (err instanceof WorkflowUpdateFailedError) return failureType(err) === undefined;
   const text = err instanceof Error ? `${err.name} ${err.message}` : '';
-  return /completed|continued|UNAVAILABLE|DEADLINE|ResourceExhausted|unavailable/i.test(text);
+  // "workflow task failure": the task carrying the Update failed (its worker died or lost the server); retry.
+  return /completed|continued|UNAVAILABLE|DEADLINE|ResourceExhausted|unavailable|workflow task failure/i.test(text);
 }

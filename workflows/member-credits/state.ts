@@ -317,6 +317,7 @@ export class MemberCreditsState {
       notificationsSent: [...this.s.notified],
       removed: this.s.removed,
       pendingLedgerWrites: this.s.pendingLedger.length,
+      pendingDeliveries: this.s.pendingCharges.length + this.s.pendingNotifications.length,
     };
   }
 

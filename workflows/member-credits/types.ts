@@ -132,6 +132,8 @@ export interface MemberCreditsView {
   notificationsSent: MemberNotificationKind[];
   removed: boolean;
   pendingLedgerWrites: number;
+  /** Invoice charges and notifications accepted but not yet delivered. */
+  pendingDeliveries: number;
 }
 
 /** The member workflow's input: identity, plus the carried state after continue-as-new. */

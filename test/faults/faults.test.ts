@@ -1,0 +1,532 @@
+/**
+ * `npm run test:faults`: nothing accepted is lost or counted twice while the stack is being broken.
+ *
+ * Concurrent agents consume credits for 24 members over three teams (PAYG, PAYG switched off mid-run, a free plan
+ * that runs out), with deliberate duplicate requestIds (sequential and concurrent), purchases sent twice and
+ * client retries after timeouts. Meanwhile the harness SIGKILLs the worker and the API, crashes and restarts
+ * PostgreSQL, restarts the Temporal dev server on its SQLite file, and a proxy drops API connections after the
+ * request reached the API. Then the agents retry what they never got an answer to, four members are removed
+ * (which closes their period and invoices their PAYG), and everything is reconciled:
+ *
+ * - every consumption answered 200 is in the ledger exactly once, with the charged split it was answered with;
+ *   none answered 402 is; the ledger holds nothing nobody was answered for;
+ * - a repeated requestId got the same answer as the first time;
+ * - per member, the client's tally of answers = the workflow's state = the ledger (balance invariant);
+ * - PAYG: state credits and charge = ledger PAYG credits × rate; removed members' invoice lines = ledger PAYG;
+ *   each purchase is one ledger row and one invoice line at the plan's price;
+ * - every threshold notification the workflow decided is one alert and one email per recipient, each sent.
+ *
+ * It prints the counts and fails on any lost, duplicated or mismatched one.
+ */
+import path from 'node:path';
+import { Connection, Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { createDb } from '../../src/db/knex';
+import { LedgerStore, periodBalances } from '../../src/db/ledger-store';
+import { AGENT_ACTIONS } from '../../workflows/domain/plans';
+import { paygChargeMinor } from '../../workflows/domain/money';
+import { memberWorkflowId } from '../../workflows/ids';
+import { creditStateQuery } from '../../workflows/member-credits/messages';
+import type { MemberCreditsView } from '../../workflows/member-credits/types';
+import { chargedOf, RetryingClient, sameCharge, type Answer, type Charged } from './load';
+import { FaultStack } from './stack';
+
+const root = path.resolve(__dirname, '..', '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (msg: string) => process.stdout.write(`[faults ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+const AGENTS = 16;
+const DROP_RATE = 0.03;
+const PAYG_RATE = 40_000; // basic plan, micros per credit
+const PURCHASE_RATE = 35_000;
+
+interface Member {
+  teamId: string;
+  userId: string;
+  plan: 'basic' | 'free';
+  removed: boolean;
+  seq: number;
+}
+
+interface Sent {
+  member: Member;
+  requestId: string;
+  body: { requestId: string; action: string; credits: string };
+  decision?: 'allowed' | 'allowed_payg' | 'refused';
+  charged?: Charged;
+}
+
+interface Counts {
+  consumptionsSent: number;
+  duplicatesSent: number;
+  allowed: number;
+  refused: number;
+  lost: number;
+  duplicated: number;
+  mismatched: number;
+  refusedButRecorded: number;
+  recordedWithoutAnswer: number;
+  duplicateAnsweredDifferently: number;
+  unanswered: number;
+  unexpectedStatus: number;
+}
+
+jest.setTimeout(20 * 60_000);
+
+test('no consumption is lost or counted twice under faults', async () => {
+  const stack = new FaultStack(path.join(root, '.data', 'faults'), log);
+  let db: Knex | undefined;
+  let connection: Connection | undefined;
+  try {
+    log('starting PostgreSQL, Temporal dev server, worker, API, SMTP catcher, proxy…');
+    await stack.start();
+    const setup = new RetryingClient(() => stack.apiUrl, 60_000);
+    const prov = stack.provisioningToken;
+    const must = async (method: string, p: string, token: string, body?: unknown, ok = [200, 201]) => {
+      const r = await setup.send(method, p, token, body);
+      if (!r || !ok.includes(r.status)) throw new Error(`${method} ${p} → ${r?.status} ${JSON.stringify(r?.body)}`);
+      return r.body;
+    };
+
+    // ---- teams, members, tokens ----
+    const members: Member[] = [];
+    const billingTokens = new Map<string, string>();
+    const run = Date.now().toString(36);
+    for (const [name, plan] of [
+      ['p', 'basic'],
+      ['q', 'basic'],
+      ['f', 'free'],
+    ] as const) {
+      const teamId = `faults-${name}-${run}`;
+      await must('POST', '/v1/teams', prov, { teamId, plan, billingAnchorDay: 1 });
+      await must('PUT', `/v1/teams/${teamId}/members/boss`, prov, {
+        email: `boss@${teamId}.example`,
+        roles: ['admin', 'billing'],
+      });
+      billingTokens.set(teamId, (await must('POST', '/v1/tokens', prov, { teamId, userId: 'boss' })).token);
+      for (let i = 0; i < 8; i++) {
+        const userId = `${name}${i}`;
+        await must('PUT', `/v1/teams/${teamId}/members/${userId}`, prov, {
+          email: `${userId}@${teamId}.example`,
+          roles: ['member'],
+        });
+        members.push({ teamId, userId, plan, removed: false, seq: 0 });
+      }
+    }
+    const agentToken: string = (await must('POST', '/v1/tokens', prov, { service: 'agent' })).token;
+    const teamOf = (name: string) => members.find((m) => m.userId.startsWith(name))!.teamId;
+
+    // ---- load ----
+    const client = new RetryingClient(() => stack.proxyUrl, 4 * 60_000);
+    const sent = new Map<string, Sent>();
+    const counts: Counts = {
+      consumptionsSent: 0,
+      duplicatesSent: 0,
+      allowed: 0,
+      refused: 0,
+      lost: 0,
+      duplicated: 0,
+      mismatched: 0,
+      refusedButRecorded: 0,
+      recordedWithoutAnswer: 0,
+      duplicateAnsweredDifferently: 0,
+      unanswered: 0,
+      unexpectedStatus: 0,
+    };
+    const problems: string[] = [];
+    const problem = (msg: string) => {
+      if (problems.length < 30) problems.push(msg);
+    };
+    const keyOf = (m: Member, requestId: string) => `${m.teamId}/${m.userId}/${requestId}`;
+
+    const record = (s: Sent, a: Answer | undefined) => {
+      if (!a) return; // never answered: retried after the faults
+      if (a.status !== 200 && a.status !== 402) {
+        counts.unexpectedStatus++;
+        problem(`${s.requestId}: unexpected ${a.status} ${JSON.stringify(a.body)}`);
+        return;
+      }
+      const decision = a.body.decision as Sent['decision'];
+      const charged = chargedOf(a.body);
+      if (s.decision === undefined) {
+        s.decision = decision;
+        s.charged = charged;
+      } else if (s.decision !== decision || !sameCharge(s.charged!, charged)) {
+        counts.duplicateAnsweredDifferently++;
+        problem(`${s.requestId}: answered ${s.decision} then ${decision}`);
+      }
+    };
+    const consume = async (s: Sent) =>
+      record(
+        s,
+        await client.send(
+          'POST',
+          `/v1/teams/${s.member.teamId}/members/${s.member.userId}/consumptions`,
+          agentToken,
+          s.body,
+        ),
+      );
+    const fresh = (m: Member): Sent => {
+      const requestId = `${m.userId}-${++m.seq}`;
+      const whole = 1 + Math.floor(Math.random() * 12);
+      const credits = Math.random() < 0.3 ? `${whole}.125` : String(whole);
+      const s: Sent = {
+        member: m,
+        requestId,
+        body: { requestId, action: AGENT_ACTIONS[Math.floor(Math.random() * AGENT_ACTIONS.length)], credits },
+      };
+      sent.set(keyOf(m, requestId), s);
+      counts.consumptionsSent++;
+      return s;
+    };
+
+    let loadOn = true;
+    const agent = async () => {
+      while (loadOn) {
+        const m = members[Math.floor(Math.random() * members.length)];
+        const dice = Math.random();
+        if (dice < 0.1 && m.seq > 0) {
+          // The same request again, later (an agent that retried on its own).
+          const again = sent.get(keyOf(m, `${m.userId}-${1 + Math.floor(Math.random() * m.seq)}`))!;
+          counts.duplicatesSent++;
+          await consume(again);
+        } else if (dice < 0.2) {
+          // The same request twice at once.
+          const s = fresh(m);
+          counts.duplicatesSent++;
+          await Promise.all([consume(s), consume(s)]);
+        } else {
+          await consume(fresh(m));
+        }
+      }
+    };
+
+    // Billing admins act during the load: purchases (each sent twice) and PAYG switched off for half of team q.
+    const purchases: { member: Member; purchaseId: string; credits: string; statuses: number[] }[] = [];
+    const billing = async () => {
+      await sleep(5000);
+      const q = members.filter((m) => m.teamId === teamOf('q'));
+      for (const m of q.slice(0, 4)) {
+        const p = { member: m, purchaseId: `buy-${m.userId}`, credits: '25.5', statuses: [] as number[] };
+        purchases.push(p);
+        for (let i = 0; i < 2; i++) {
+          const r = await client.send(
+            'POST',
+            `/v1/teams/${m.teamId}/members/${m.userId}/credit-purchases`,
+            billingTokens.get(m.teamId)!,
+            { purchaseId: p.purchaseId, credits: p.credits },
+          );
+          p.statuses.push(r?.status ?? 0);
+        }
+      }
+      await sleep(10_000);
+      for (const m of q.slice(4)) {
+        const r = await client.send(
+          'PUT',
+          `/v1/teams/${m.teamId}/members/${m.userId}/payg`,
+          billingTokens.get(m.teamId)!,
+          { enabled: false },
+        );
+        if (r?.status !== 200) problem(`PAYG off for ${m.userId}: ${r?.status}`);
+      }
+    };
+
+    const faults = async () => {
+      const schedule: [number, () => Promise<void>][] = [
+        [10_000, () => stack.killWorker()],
+        [10_000, () => stack.restartPostgres()],
+        [10_000, () => stack.restartTemporal()],
+        [8_000, () => stack.killApi()],
+        [6_000, () => stack.killWorker(500)],
+        [8_000, () => Promise.all([stack.restartPostgres(), stack.killWorker()]).then(() => undefined)],
+        [10_000, () => stack.restartTemporal()],
+        [8_000, () => stack.killWorker()],
+      ];
+      for (const [wait, fault] of schedule) {
+        await sleep(wait);
+        await fault();
+      }
+      await sleep(8000);
+    };
+
+    log(`load: ${AGENTS} agents over ${members.length} members, ${DROP_RATE * 100}% of connections dropped`);
+    stack.proxy.dropRate = DROP_RATE;
+    const agents = Array.from({ length: AGENTS }, agent);
+    const started = Date.now();
+    await Promise.all([faults(), billing()]);
+    loadOn = false;
+    await Promise.all(agents);
+    log(`load done in ${Math.round((Date.now() - started) / 1000)} s`);
+
+    // ---- what was never answered gets asked again, now that the stack is whole ----
+    stack.proxy.dropRate = 0;
+    const unanswered = [...sent.values()].filter((s) => s.decision === undefined);
+    log(`asking again for ${unanswered.length} consumption(s) that never got an answer`);
+    for (const s of unanswered) await consume(s);
+    counts.unanswered = [...sent.values()].filter((s) => s.decision === undefined).length;
+
+    // ---- four members leave: their period closes and their PAYG goes on the invoice ----
+    stack.proxy.dropRate = DROP_RATE;
+    const leaving = members.filter((m) => m.teamId === teamOf('p')).slice(0, 4);
+    for (const m of leaving) {
+      const r = await client.send('DELETE', `/v1/teams/${m.teamId}/members/${m.userId}`, prov);
+      // A retry after a dropped 204 finds the member gone: 404 then means the removal is done.
+      if (r?.status !== 204 && r?.status !== 404) problem(`removing ${m.userId}: ${r?.status}`);
+      m.removed = true;
+    }
+    stack.proxy.dropRate = 0;
+
+    // ---- quiesce: every outbox written, every email sent ----
+    connection = await Connection.connect({ address: stack.temporalAddress });
+    const temporal = new Client({ connection });
+    db = createDb(stack.databaseUrl);
+    const views = new Map<Member, MemberCreditsView>();
+    const quietBy = Date.now() + 5 * 60_000;
+    for (;;) {
+      let busy = 0;
+      for (const m of members) {
+        const v = await temporal.workflow
+          .getHandle(memberWorkflowId(m.teamId, m.userId))
+          .query(creditStateQuery)
+          .catch(() => undefined);
+        if (!v || v.pendingLedgerWrites > 0 || v.pendingDeliveries > 0) busy++;
+        else views.set(m, v);
+      }
+      const [{ unsent }] = await db('email_outbox').whereNull('sent_at').count<{ unsent: string }[]>('* as unsent');
+      if (busy === 0 && Number(unsent) === 0) break;
+      if (Date.now() > quietBy) throw new Error(`not quiet after 5 minutes: ${busy} busy members, ${unsent} unsent`);
+      await sleep(1000);
+    }
+
+    // ---- reconcile ----
+    const teamIds = [...new Set(members.map((m) => m.teamId))];
+    const ledger: {
+      team_id: string;
+      user_id: string;
+      kind: string;
+      request_id: string | null;
+      millicredits: number;
+      amount_minor: number | null;
+    }[] = await db('ledger_entries').whereIn('team_id', teamIds);
+    const rowsByRequest = new Map<string, typeof ledger>();
+    for (const r of ledger) {
+      if (r.kind !== 'consume' && r.kind !== 'payg') continue;
+      const k = `${r.team_id}/${r.user_id}/${r.request_id}`;
+      rowsByRequest.set(k, [...(rowsByRequest.get(k) ?? []), r]);
+    }
+    for (const [k, s] of sent) {
+      const rows = rowsByRequest.get(k) ?? [];
+      if (s.decision === 'refused') {
+        counts.refused++;
+        if (rows.length > 0) {
+          counts.refusedButRecorded++;
+          problem(`${k}: refused but in the ledger`);
+        }
+        continue;
+      }
+      if (s.decision === undefined) continue;
+      counts.allowed++;
+      const c = s.charged!;
+      const consumeRows = rows.filter((r) => r.kind === 'consume');
+      const paygRows = rows.filter((r) => r.kind === 'payg');
+      const wantConsume = c.allowance + c.purchased > 0 ? 1 : 0;
+      const wantPayg = c.payg > 0 ? 1 : 0;
+      if (consumeRows.length < wantConsume || paygRows.length < wantPayg) {
+        counts.lost++;
+        problem(`${k}: answered ${s.decision} but missing from the ledger`);
+      } else if (consumeRows.length > wantConsume || paygRows.length > wantPayg) {
+        counts.duplicated++;
+        problem(`${k}: in the ledger more than once`);
+      } else if (
+        (wantConsume && Number(consumeRows[0].millicredits) !== c.allowance + c.purchased) ||
+        (wantPayg && Number(paygRows[0].millicredits) !== c.payg)
+      ) {
+        counts.mismatched++;
+        problem(`${k}: ledger amount differs from the answer`);
+      }
+    }
+    for (const k of rowsByRequest.keys()) {
+      if (!sent.has(k)) {
+        counts.recordedWithoutAnswer++;
+        problem(`${k}: in the ledger, never sent`);
+      }
+    }
+
+    // Per member: answers = workflow state = ledger; PAYG = ledger × rate; removed members invoiced exactly.
+    const lines: {
+      team_id: string;
+      user_id: string;
+      kind: string;
+      line_key: string;
+      millicredits: number;
+      amount_minor: number;
+      rate_micros_per_credit: number;
+    }[] = await db('invoice_lines').whereIn('team_id', teamIds);
+    const ledgerStore = new LedgerStore(db);
+    for (const m of members) {
+      const mine = [...sent.values()].filter((s) => s.member === m && s.decision && s.decision !== 'refused');
+      const tally = { used: 0, payg: 0 };
+      for (const s of mine) {
+        tally.used += s.charged!.allowance + s.charged!.purchased;
+        tally.payg += s.charged!.payg;
+      }
+      const rows = ledger.filter((r) => r.team_id === m.teamId && r.user_id === m.userId);
+      const sum = (kind: string) =>
+        rows.filter((r) => r.kind === kind).reduce((acc, r) => acc + Number(r.millicredits), 0);
+      const v = views.get(m)!;
+      const b = v.balance;
+      const who = `${m.teamId}/${m.userId}`;
+      const check = (what: string, ok: boolean) => {
+        if (!ok) {
+          counts.mismatched++;
+          problem(`${who}: ${what}`);
+        }
+      };
+      check(`state used ${b.used} ≠ answers ${tally.used}`, b.used === tally.used);
+      check(`state PAYG ${b.paygCredits} ≠ answers ${tally.payg}`, b.paygCredits === tally.payg);
+      check(`ledger consume ${sum('consume')} ≠ answers ${tally.used}`, sum('consume') === tally.used);
+      check(`ledger PAYG ${sum('payg')} ≠ answers ${tally.payg}`, sum('payg') === tally.payg);
+      check(
+        `ledger balance ≠ state remaining ${b.remaining}`,
+        m.removed || sum('grant') + sum('purchase') - sum('consume') - sum('expire') === b.remaining,
+      );
+      check(
+        `PAYG charge ${b.paygChargeMinor} ≠ ledger PAYG × rate`,
+        b.paygChargeMinor === paygChargeMinor(sum('payg'), m.plan === 'basic' ? PAYG_RATE : 0, 2),
+      );
+      const paygLines = lines.filter((l) => l.user_id === m.userId && l.team_id === m.teamId && l.kind === 'payg');
+      if (m.removed) {
+        check(`removed, yet the workflow state is not`, v.removed);
+        const invoiced = paygLines.reduce((acc, l) => acc + Number(l.millicredits), 0);
+        const invoicedMinor = paygLines.reduce((acc, l) => acc + Number(l.amount_minor), 0);
+        check(`invoiced PAYG ${invoiced} ≠ ledger ${sum('payg')}`, invoiced === sum('payg'));
+        check(`invoiced ${invoicedMinor} ≠ PAYG × rate`, invoicedMinor === paygChargeMinor(sum('payg'), PAYG_RATE, 2));
+        for (const r of await ledgerStore.reconcile({ teamId: m.teamId, userId: m.userId })) {
+          check(`closed period does not balance: ${JSON.stringify(r)}`, periodBalances(r));
+        }
+      } else {
+        check(`PAYG invoiced before the period closed`, paygLines.length === 0);
+      }
+    }
+    for (const p of purchases) {
+      const m = p.member;
+      const rows = ledger.filter(
+        (r) =>
+          r.user_id === m.userId && r.team_id === m.teamId && r.kind === 'purchase' && r.request_id === p.purchaseId,
+      );
+      const purchaseLines = lines.filter(
+        (l) => l.user_id === m.userId && l.team_id === m.teamId && l.kind === 'purchase',
+      );
+      const price = paygChargeMinor(25_500, PURCHASE_RATE, 2);
+      const answered = p.statuses.filter((s) => s === 200 || s === 201);
+      if (answered.length !== 2) {
+        counts.unexpectedStatus++;
+        problem(`purchase ${p.purchaseId}: answers ${p.statuses.join(', ')}`);
+      }
+      if (rows.length !== 1 || purchaseLines.length !== 1) {
+        if (rows.length + purchaseLines.length < 2) counts.lost++;
+        else counts.duplicated++;
+        problem(`purchase ${p.purchaseId}: ${rows.length} ledger rows, ${purchaseLines.length} invoice lines`);
+      } else if (
+        Number(rows[0].millicredits) !== 25_500 ||
+        Number(purchaseLines[0].amount_minor) !== price ||
+        Number(rows[0].amount_minor) !== price
+      ) {
+        counts.mismatched++;
+        problem(`purchase ${p.purchaseId}: amounts differ`);
+      }
+    }
+
+    // Notifications: each decided threshold is one alert and one email per recipient, all sent.
+    const alerts: { team_id: string; user_id: string; kind: string }[] = await db('alerts').whereIn('team_id', teamIds);
+    const outbox: { email_key: string; sent_at: Date | null }[] = await db('email_outbox').whereIn('team_id', teamIds);
+    let expectedAlerts = 0;
+    for (const m of members) {
+      const decided = [...views.get(m)!.notificationsSent].sort();
+      expectedAlerts += decided.length;
+      const stored = alerts
+        .filter((a) => a.team_id === m.teamId && a.user_id === m.userId)
+        .map((a) => a.kind)
+        .sort();
+      if (stored.join() !== decided.join()) {
+        if (stored.length < decided.length) counts.lost++;
+        else counts.duplicated++;
+        problem(`${m.userId}: alerts ${stored.join()} vs decided ${decided.join()}`);
+      }
+    }
+    const messageIdOf = (key: string) => `<${Buffer.from(key).toString('base64url')}@ai-credits>`;
+    const delivered = new Map<string, number>();
+    for (const mail of stack.mail.messages) delivered.set(mail.messageId, (delivered.get(mail.messageId) ?? 0) + 1);
+    let redelivered = 0;
+    for (const e of outbox) {
+      const n = delivered.get(messageIdOf(e.email_key)) ?? 0;
+      if (n === 0 || e.sent_at === null) {
+        counts.lost++;
+        problem(`email ${e.email_key}: never delivered`);
+      }
+      if (n > 1) redelivered += n - 1;
+    }
+    const known = new Set(outbox.map((e) => messageIdOf(e.email_key)));
+    const strays = [...delivered.keys()].filter((id) => !known.has(id)).length;
+    if (strays > 0) {
+      counts.duplicated += strays;
+      problem(`${strays} delivered email(s) with no outbox row`);
+    }
+
+    // ---- report ----
+    const c = client;
+    process.stdout.write(
+      [
+        '',
+        'Fault-injection run',
+        `  faults: worker SIGKILL ×${stack.counts.workerKills}, API SIGKILL ×${stack.counts.apiKills}, ` +
+          `PostgreSQL crash+restart ×${stack.counts.postgresRestarts}, Temporal restart ×${stack.counts.temporalRestarts}, ` +
+          `connections dropped ×${stack.proxy.drops}; unplanned exits: worker ${stack.worker.unexpectedExits}, API ${stack.api.unexpectedExits}`,
+        `  client: ${c.attempts} HTTP attempts, ${c.retries} retries (${c.timeouts} timeouts, ${c.networkErrors} ` +
+          `connection errors, ${c.serverErrors} 5xx)`,
+        `  consumptions: ${counts.consumptionsSent} distinct, ${counts.duplicatesSent} deliberate duplicates; ` +
+          `${counts.allowed} allowed, ${counts.refused} refused; purchases ${purchases.length} (each sent twice)`,
+        `  notifications: ${expectedAlerts} alerts, ${outbox.length} emails (${redelivered} SMTP redeliveries with the same Message-ID)`,
+        `  ledger rows: ${ledger.length}; invoice lines: ${lines.length}`,
+        '',
+        `  lost ${counts.lost} · duplicated ${counts.duplicated} · mismatched ${counts.mismatched} · ` +
+          `refused but recorded ${counts.refusedButRecorded} · recorded without answer ${counts.recordedWithoutAnswer} · ` +
+          `duplicate answered differently ${counts.duplicateAnsweredDifferently} · unanswered ${counts.unanswered} · ` +
+          `unexpected status ${counts.unexpectedStatus}`,
+        ...problems.map((p) => `  ! ${p}`),
+        '',
+      ].join('\n') + '\n',
+    );
+
+    expect(counts.consumptionsSent).toBeGreaterThan(500);
+    expect(counts.refused).toBeGreaterThan(0);
+    expect(ledger.some((r) => r.kind === 'payg')).toBe(true);
+    expect(expectedAlerts).toBeGreaterThan(0);
+    expect(stack.counts.workerKills + stack.counts.temporalRestarts).toBeGreaterThan(0);
+    expect({
+      lost: counts.lost,
+      duplicated: counts.duplicated,
+      mismatched: counts.mismatched,
+      refusedButRecorded: counts.refusedButRecorded,
+      recordedWithoutAnswer: counts.recordedWithoutAnswer,
+      duplicateAnsweredDifferently: counts.duplicateAnsweredDifferently,
+      unanswered: counts.unanswered,
+      unexpectedStatus: counts.unexpectedStatus,
+      problems,
+    }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      mismatched: 0,
+      refusedButRecorded: 0,
+      recordedWithoutAnswer: 0,
+      duplicateAnsweredDifferently: 0,
+      unanswered: 0,
+      unexpectedStatus: 0,
+      problems: [],
+    });
+  } finally {
+    await connection?.close().catch(() => undefined);
+    await db?.destroy().catch(() => undefined);
+    await stack.stop();
+  }
+});
