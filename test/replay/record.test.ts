@@ -1,0 +1,251 @@
+/**
+ * Records the histories in test/fixtures/histories/ from real runs of the current workflow code, against the
+ * servers `npm test` starts. Skipped unless RECORD_HISTORIES is set:
+ *
+ *   RECORD_HISTORIES=1 npm test -- test/replay/record
+ *
+ * Every scenario rewrites its own files (`<scenario>.run<n>.json`, one per run of the workflow id), so a
+ * re-recording replaces them; commit them with the workflow change that made them necessary.
+ */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { InvoiceStore } from '../../src/db/invoice-store';
+import { CreditsService } from '../../src/temporal/credits-service';
+import { memberWorkflowId, teamWorkflowId } from '../../workflows/ids';
+import { creditStateQuery } from '../../workflows/member-credits/messages';
+import type { MemberCreditsView } from '../../workflows/member-credits/types';
+import { createHarness, env, eventually, quiet, seedTeam, type Harness } from '../support/harness';
+import { eventType, fixtureName, HISTORIES_DIR, historyToJson, SCENARIOS, type History } from './fixtures';
+
+const maybe = process.env.RECORD_HISTORIES ? describe : describe.skip;
+
+jest.setTimeout(300_000);
+
+const CLOSED = new Set(['WORKFLOW_EXECUTION_COMPLETED', 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW']);
+const ACTIVITY_DONE = new Set([
+  'ACTIVITY_TASK_COMPLETED',
+  'ACTIVITY_TASK_FAILED',
+  'ACTIVITY_TASK_TIMED_OUT',
+  'ACTIVITY_TASK_CANCELED',
+]);
+
+/** A run's history once nothing is in flight: closed, or no workflow task or activity outstanding. */
+async function settledHistory(client: Client, workflowId: string, runId: string): Promise<History> {
+  let previous = -1;
+  return eventually(
+    async () => {
+      const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+      const types = (history.events ?? []).map(eventType);
+      if (CLOSED.has(types.at(-1)!)) return history;
+      const lastTask = types.filter((t) => t.startsWith('WORKFLOW_TASK_')).at(-1);
+      const scheduled = types.filter((t) => t === 'ACTIVITY_TASK_SCHEDULED').length;
+      const done = types.filter((t) => ACTIVITY_DONE.has(t)).length;
+      const idle = lastTask === 'WORKFLOW_TASK_COMPLETED' && scheduled === done && types.length === previous;
+      previous = types.length;
+      if (!idle) await new Promise((r) => setTimeout(r, 200));
+      return idle ? history : undefined;
+    },
+    30_000,
+    `a settled history of ${workflowId} run ${runId}`,
+  );
+}
+
+/** Writes every run of `workflowId` from `firstRunId` on (following continue-as-new) as `<scenario>.run<n>.json`. */
+async function saveRuns(client: Client, workflowId: string, firstRunId: string, scenario: string): Promise<History[]> {
+  const runs: History[] = [];
+  for (let runId: string | undefined = firstRunId; runId;) {
+    const history = await settledHistory(client, workflowId, runId);
+    runs.push(history);
+    runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  // Only now replace the scenario's files (its number of runs may have changed).
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  for (const file of readdirSync(HISTORIES_DIR)) {
+    if (file.startsWith(`${scenario}.run`)) rmSync(path.join(HISTORIES_DIR, file));
+  }
+  for (const [i, history] of runs.entries()) {
+    writeFileSync(path.join(HISTORIES_DIR, fixtureName(scenario, i + 1)), `${historyToJson(history)}\n`);
+  }
+  return runs;
+}
+
+/** The member's state once every outbox has been written (ledger rows, charges, notifications). */
+function drained(client: Client, teamId: string, userId: string): Promise<MemberCreditsView> {
+  return eventually(
+    async () => {
+      const view = await client.workflow.getHandle(memberWorkflowId(teamId, userId)).query(creditStateQuery);
+      return view.pendingLedgerWrites === 0 && view.pendingDeliveries === 0 ? view : undefined;
+    },
+    30_000,
+    `${userId}'s outboxes to drain`,
+  );
+}
+
+const currentRunId = async (client: Client, workflowId: string) =>
+  (await client.workflow.getHandle(workflowId).describe()).runId;
+
+const types = (runs: History[]) => runs.map((r) => (r.events ?? []).map(eventType));
+
+maybe('record histories on the time-skipping test server', () => {
+  let testEnv: TestWorkflowEnvironment;
+  let h: Harness;
+
+  beforeAll(async () => {
+    quiet();
+    testEnv = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: env('TEMPORAL_TEST_SERVER') } },
+    });
+    h = await createHarness({
+      client: testEnv.client,
+      nativeConnection: testEnv.nativeConnection,
+      namespace: testEnv.namespace,
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await testEnv?.teardown();
+  });
+
+  it(`${SCENARIOS.renewal} and ${SCENARIOS.teamBilling}: three billing dates, one of them with PAYG`, async () => {
+    const teamId = await seedTeam(h, { plan: 'basic', anchorDay: 1, members: [{ userId: 'ida' }] });
+    const invoices = new InvoiceStore(h.db);
+    // Consumptions per period (basic: 400 credits): 75 % and expiry; past 100 % into PAYG; a little; none.
+    const periods = [[150_000, 150_000], [200_000, 200_000, 20_000], [50_000], []];
+
+    await h.withWorker(async (taskQueue) => {
+      const credits = new CreditsService(h.client, h.teams, h.plans, taskQueue);
+      await credits.ensureTeamBilling(teamId);
+      const teamFirstRun = await currentRunId(h.client, teamWorkflowId(teamId));
+      let memberFirstRun: string | undefined;
+
+      for (const [i, amounts] of periods.entries()) {
+        for (const [n, millicredits] of amounts.entries()) {
+          const r = await credits.consume(teamId, 'ida', { requestId: `p${i}-${n}`, action: 'chat', millicredits });
+          expect(r.decision).toBe(i === 1 && n === 2 ? 'allowed_payg' : 'allowed');
+          memberFirstRun ??= await currentRunId(h.client, memberWorkflowId(teamId, 'ida'));
+        }
+        if (i === periods.length - 1) break;
+        const view = await drained(h.client, teamId, 'ida');
+        // Just past the billing date: the period timer fires, the period closes, the run continues as new.
+        await testEnv.sleep(view.balance.periodEnd + 1_000 - (await testEnv.currentTimeMs()));
+        await eventually(
+          async () =>
+            (await drained(h.client, teamId, 'ida')).balance.periodStart === view.balance.periodEnd || undefined,
+          30_000,
+          `period ${i + 2}`,
+        );
+      }
+      // Past the last grace window: the team workflow finalizes the third invoice too.
+      await testEnv.sleep(2 * 60 * 60 * 1000);
+      const list = await eventually(
+        async () => {
+          const l = await invoices.list(teamId);
+          return l.filter((inv) => inv.status === 'finalized').length === 3 ? l : undefined;
+        },
+        30_000,
+        'three finalized invoices',
+      );
+      // The PAYG of period 2 (20 credits at 0.04) is on the invoice finalized after billing date 2.
+      expect(list.map((inv) => `${inv.sequence}:${inv.status}:${inv.totalMinor}`).reverse()).toEqual([
+        '1:finalized:0',
+        '2:finalized:80',
+        '3:finalized:0',
+        '4:open:0',
+      ]);
+
+      const member = await saveRuns(h.client, memberWorkflowId(teamId, 'ida'), memberFirstRun!, SCENARIOS.renewal);
+      const team = await saveRuns(h.client, teamWorkflowId(teamId), teamFirstRun, SCENARIOS.teamBilling);
+      expect(types(member).map((t) => t.at(-1))).toEqual([
+        'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+        'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+        'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+        'WORKFLOW_TASK_COMPLETED',
+      ]);
+      expect(types(team).map((t) => t.filter((e) => e === 'ACTIVITY_TASK_COMPLETED').length)).toEqual([1, 1, 1, 0]);
+    });
+  });
+});
+
+maybe('record histories on the dev server', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(() => h?.close());
+
+  it(`${SCENARIOS.payg}: 75 %, 100 %, refused, PAYG on, PAYG use, PAYG off, refused, purchase`, async () => {
+    const teamId = await seedTeam(h, {
+      members: [{ userId: 'cat' }, { userId: 'bill', roles: ['billing', 'member'] }],
+    });
+    await h.withWorker(async (tq) => {
+      const credits = new CreditsService(h.client, h.teams, h.plans, tq);
+      const consume = (requestId: string, millicredits: number) =>
+        credits.consume(teamId, 'cat', { requestId, action: 'chat', millicredits });
+      expect(await credits.setPayg(teamId, 'cat', false)).toMatchObject({ paygEnabled: false });
+      const firstRun = await currentRunId(h.client, memberWorkflowId(teamId, 'cat'));
+      expect(await consume('a', 200_000)).toMatchObject({ decision: 'allowed' });
+      expect(await consume('b', 100_000)).toMatchObject({ decision: 'allowed', balance: { remaining: 100_000 } });
+      expect(await consume('c', 100_000)).toMatchObject({ decision: 'allowed', balance: { remaining: 0 } });
+      expect(await consume('d', 5_000)).toMatchObject({ decision: 'refused', reason: 'paused' });
+      expect(await credits.setPayg(teamId, 'cat', true)).toMatchObject({ paygEnabled: true, paused: false });
+      expect(await consume('e', 12_500)).toMatchObject({ decision: 'allowed_payg', charged: { payg: 12_500 } });
+      expect(await credits.setPayg(teamId, 'cat', false)).toMatchObject({ paused: true });
+      expect(await consume('f', 1_000)).toMatchObject({ decision: 'refused', reason: 'paused' });
+      expect(await credits.purchase(teamId, 'cat', { purchaseId: 'buy-1', millicredits: 50_000 })).toMatchObject({
+        amountMinor: 175,
+      });
+      expect(await consume('g', 20_000)).toMatchObject({ decision: 'allowed', charged: { purchased: 20_000 } });
+
+      const view = await drained(h.client, teamId, 'cat');
+      expect(view.notificationsSent).toEqual(['member_75', 'member_100', 'member_exceeded']);
+      const runs = await saveRuns(h.client, memberWorkflowId(teamId, 'cat'), firstRun, SCENARIOS.payg);
+      expect(runs).toHaveLength(1);
+    });
+  });
+
+  it(`${SCENARIOS.suggestedContinueAsNew}: continue-as-new inside a period when Temporal suggests it`, async () => {
+    const teamId = await seedTeam(h, { members: [{ userId: 'gus' }] });
+    await h.withWorker(async (tq) => {
+      const credits = new CreditsService(h.client, h.teams, h.plans, tq);
+      const workflowId = memberWorkflowId(teamId, 'gus');
+      await credits.ensureStarted(teamId, 'gus');
+      const firstRun = await currentRunId(h.client, workflowId);
+      let n = 0;
+      while ((await currentRunId(h.client, workflowId)) === firstRun) {
+        expect(n).toBeLessThan(200);
+        const r = await credits.consume(teamId, 'gus', { requestId: `k-${n++}`, action: 'chat', millicredits: 1_000 });
+        expect(r.duplicate).toBe(false);
+      }
+      // In the next run: a retry of a request the first run answered, and a new one.
+      expect(
+        await credits.consume(teamId, 'gus', { requestId: 'k-0', action: 'chat', millicredits: 1_000 }),
+      ).toMatchObject({ duplicate: true });
+      expect(
+        await credits.consume(teamId, 'gus', { requestId: 'last', action: 'chat', millicredits: 1_000 }),
+      ).toMatchObject({ duplicate: false, balance: { used: (n + 1) * 1_000 } });
+      await drained(h.client, teamId, 'gus');
+      const runs = await saveRuns(h.client, workflowId, firstRun, SCENARIOS.suggestedContinueAsNew);
+      expect(runs).toHaveLength(2);
+      expect(runs[0].events?.some((e) => e.workflowTaskStartedEventAttributes?.suggestContinueAsNew)).toBe(true);
+    });
+  });
+
+  it(`${SCENARIOS.removal}: the period closes early and the workflow completes`, async () => {
+    const teamId = await seedTeam(h, { members: [{ userId: 'hal' }] });
+    await h.withWorker(async (tq) => {
+      const credits = new CreditsService(h.client, h.teams, h.plans, tq);
+      const workflowId = memberWorkflowId(teamId, 'hal');
+      for (const requestId of ['a', 'b', 'c']) {
+        await credits.consume(teamId, 'hal', { requestId, action: 'chat', millicredits: 150_000 });
+      }
+      const firstRun = await currentRunId(h.client, workflowId);
+      await credits.remove(teamId, 'hal');
+      await h.teams.markRemoved(teamId, 'hal');
+      await expect(h.client.workflow.getHandle(workflowId).result()).resolves.toMatchObject({ reason: 'removed' });
+      const runs = await saveRuns(h.client, workflowId, firstRun, SCENARIOS.removal);
+      expect(types(runs).map((t) => t.at(-1))).toEqual(['WORKFLOW_EXECUTION_COMPLETED']);
+    });
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Replays every committed history in test/fixtures/histories/ (and previous/<label>/, histories kept from an
+ * earlier version) against the current workflow code. A change to workflows/ that would break a running workflow
+ * (different commands for the same history) fails here, with the fixture's name. Needs no server. First checks
+ * that the fixtures are there and show what each scenario is about, so a lost or mis-recorded file fails too.
+ * How to change workflows safely: docs/changing-workflows.md.
+ */
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../support/harness';
+import { eventType, loadFixtures, loadPreviousFixtures, SCENARIOS, type Fixture, type HistoryEvent } from './fixtures';
+
+jest.setTimeout(120_000);
+
+const fixtures = loadFixtures();
+const of = (scenario: string) => fixtures.filter((f) => f.scenario === scenario);
+const events = (f: Fixture): HistoryEvent[] => f.history.events ?? [];
+const types = (f: Fixture) => events(f).map(eventType);
+const workflowType = (f: Fixture) => events(f)[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+const updates = (f: Fixture) =>
+  events(f).flatMap((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? []);
+const activities = (f: Fixture) =>
+  events(f).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+const endsWith = (f: Fixture) => types(f).at(-1);
+const startedOf = (f: Fixture | undefined) => f && events(f)[0]?.workflowExecutionStartedEventAttributes;
+const runId = (f: Fixture) => startedOf(f)?.originalExecutionRunId;
+/** The runs of a scenario, failing (rather than reading undefined) when fewer than `count` are recorded. */
+function runsOf(scenario: string, count: number): Fixture[] {
+  const runs = of(scenario);
+  expect({ scenario, runs: runs.length >= count }).toEqual({ scenario, runs: true });
+  return runs;
+}
+
+describe('recorded histories', () => {
+  it('cover every scenario, each as a complete chain of runs', () => {
+    for (const scenario of Object.values(SCENARIOS)) {
+      const runs = of(scenario);
+      // At least one file, numbered run1, run2, … without gaps.
+      expect({ scenario, runs: runs.map((r) => r.run) }).toEqual({
+        scenario,
+        runs: Array.from({ length: Math.max(1, runs.length) }, (_, i) => i + 1),
+      });
+      // Run 1 started the workflow; run n+1 continued from run n, and is the run that run n continued as.
+      for (const [i, run] of runs.slice(1).entries()) {
+        const previous = runs[i];
+        const started = startedOf(run);
+        const continuedAs = events(previous).at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+        expect({
+          file: run.file,
+          from: started?.continuedExecutionRunId,
+          runId: started?.originalExecutionRunId,
+        }).toEqual({ file: run.file, from: runId(previous), runId: continuedAs });
+      }
+      expect({ file: runs[0]?.file, from: startedOf(runs[0])?.continuedExecutionRunId || null }).toEqual({
+        file: runs[0]?.file,
+        from: null,
+      });
+    }
+    expect(fixtures.map((f) => f.scenario).filter((s) => !Object.values<string>(SCENARIOS).includes(s))).toEqual([]);
+  });
+
+  it(`${SCENARIOS.renewal}: continue-as-new at three period ends (timer fired), then the open period`, () => {
+    const runs = runsOf(SCENARIOS.renewal, 4);
+    expect(runs.map(workflowType)).toEqual(Array(4).fill('memberCreditsWorkflow'));
+    for (const run of runs.slice(0, 3)) {
+      expect(types(run)).toContain('TIMER_FIRED');
+      expect(endsWith(run)).toBe('WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    }
+    // The PAYG charge of period 2 is posted by run 3, which received it in the carried outbox.
+    expect(activities(runs[2])).toContain('postInvoiceCharges');
+    expect(endsWith(runs[3])).not.toBe('WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+  });
+
+  it(`${SCENARIOS.payg}: every member message and both delivery lanes`, () => {
+    const [run] = runsOf(SCENARIOS.payg, 1);
+    expect(workflowType(run)).toBe('memberCreditsWorkflow');
+    expect(new Set(updates(run))).toEqual(new Set(['consume', 'setPayg', 'purchaseCredits']));
+    expect(new Set(activities(run))).toEqual(
+      new Set(['recordLedgerEntries', 'sendMemberNotifications', 'postInvoiceCharges']),
+    );
+  });
+
+  it(`${SCENARIOS.suggestedContinueAsNew}: continue-as-new on Temporal's suggestion, before any timer fired`, () => {
+    const [first, second] = runsOf(SCENARIOS.suggestedContinueAsNew, 2);
+    expect(events(first).some((e) => e.workflowTaskStartedEventAttributes?.suggestContinueAsNew)).toBe(true);
+    expect(types(first)).not.toContain('TIMER_FIRED');
+    expect(endsWith(first)).toBe('WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    expect(updates(second)).toContain('consume');
+  });
+
+  it(`${SCENARIOS.removal}: removeMember, then the workflow completes`, () => {
+    const [run] = runsOf(SCENARIOS.removal, 1);
+    expect(updates(run)).toContain('removeMember');
+    expect(endsWith(run)).toBe('WORKFLOW_EXECUTION_COMPLETED');
+  });
+
+  it(`${SCENARIOS.teamBilling}: an invoice finalized in each closed period`, () => {
+    const runs = runsOf(SCENARIOS.teamBilling, 2);
+    expect(runs.map(workflowType)).toEqual(Array(runs.length).fill('teamBillingWorkflow'));
+    for (const run of runs.slice(0, -1)) {
+      expect(activities(run)).toEqual(['finalizeInvoice']);
+      expect(types(run)).toContain('ACTIVITY_TASK_COMPLETED');
+    }
+  });
+});
+
+describe('replay against the current workflow code', () => {
+  it('replays every recorded history (and every kept one of an earlier version) without an error', async () => {
+    // Kept histories of earlier versions (previous/<label>/) stand for runs that may still be open.
+    const all = [...fixtures, ...loadPreviousFixtures()];
+    expect(fixtures.length).toBeGreaterThan(0);
+    const results = Worker.runReplayHistories(
+      { workflowBundle: await workflowBundle() },
+      all.map((f) => ({ workflowId: f.file, history: f.history })),
+    );
+    const outcomes: { file: string; error?: string }[] = [];
+    for await (const result of results) {
+      outcomes.push({
+        file: result.workflowId,
+        ...(result.error && { error: `${result.error.name}: ${result.error.message}` }),
+      });
+    }
+    // Every file answered, none with an error (a failure names the file and the error).
+    expect(outcomes).toEqual(all.map((f) => ({ file: f.file })));
+  });
+});
