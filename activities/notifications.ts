@@ -116,7 +116,7 @@ async function deliver(deps: ActivityDeps, keys: string[]): Promise<number> {
       for (const rest of claimed.slice(i)) await deps.notifications.release(rest.emailKey);
       throw err;
     }
-    await deps.notifications.markSent(e.emailKey);
+    await markSentPatiently(deps, e.emailKey);
   }
   // An email claimed by an attempt that died (a killed worker) is neither sent nor ours to send until its claim
   // lapses: fail this attempt so the activity retries, instead of reporting it delivered when it never was.
@@ -128,6 +128,21 @@ async function deliver(deps: ActivityDeps, keys: string[]): Promise<number> {
     );
   }
   return claimed.length;
+}
+
+/**
+ * The email is out: recording that must not fail on a database blip, or the claim lapses and the email goes out
+ * again. Keep trying for up to ~15 s of the activity's 30 s (a PostgreSQL restart takes a few seconds).
+ */
+async function markSentPatiently(deps: ActivityDeps, emailKey: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.notifications.markSent(emailKey);
+    } catch (err) {
+      if (attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** (attempt - 1), 2000)));
+    }
+  }
 }
 
 function memberSubject(n: MemberNotification): string {
