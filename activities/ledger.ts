@@ -5,20 +5,37 @@ import { checkTeamPaygThreshold } from './notifications';
 
 export interface RecordLedgerEntriesInput {
   entries: LedgerEntry[];
+  /**
+   * Runs before the ledger lane became a local activity send emails from here (default). The local activity
+   * must not wait on SMTP: it only queues them and returns their keys for the workflow's delivery lane.
+   */
+  deliverEmails?: boolean;
+}
+
+export interface RecordLedgerEntriesResult {
+  inserted: number;
+  /** Queued, unsent emails (the team PAYG threshold) for the workflow to deliver; empty when delivered here. */
+  emailKeys: string[];
 }
 
 export function createLedgerActivities(deps: ActivityDeps) {
   return {
     /** Append a batch of ledger rows; rows already stored (a retry, a replay) are skipped by their key. */
-    async recordLedgerEntries({ entries }: RecordLedgerEntriesInput): Promise<{ inserted: number }> {
+    async recordLedgerEntries({
+      entries,
+      deliverEmails = true,
+    }: RecordLedgerEntriesInput): Promise<RecordLedgerEntriesResult> {
       const execution = Context.current().info.workflowExecution;
       if (!execution) throw new Error('recordLedgerEntries runs only as a workflow activity');
       const { workflowId, runId } = execution;
       const inserted = await deps.ledger.append(entries, { workflowId, runId });
       const paygPeriods = new Map<string, LedgerEntry>();
       for (const e of entries) if (e.kind === 'payg') paygPeriods.set(`${e.teamId}:${e.periodStart}`, e);
-      for (const e of paygPeriods.values()) await checkTeamPaygThreshold(deps, e.teamId, e.periodStart, e.periodEnd);
-      return { inserted };
+      const emailKeys: string[] = [];
+      for (const e of paygPeriods.values()) {
+        emailKeys.push(...(await checkTeamPaygThreshold(deps, e.teamId, e.periodStart, e.periodEnd, deliverEmails)));
+      }
+      return { inserted, emailKeys };
     },
   };
 }

@@ -18,6 +18,11 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
  */
 export function createNotificationActivities(deps: ActivityDeps) {
   return {
+    /** Deliver queued emails by key (each once: claimed, sent, marked). */
+    async deliverEmails({ keys }: { keys: string[] }): Promise<{ emails: number }> {
+      return { emails: await deliver(deps, keys) };
+    },
+
     async sendMemberNotifications({ notifications }: SendMemberNotificationsInput): Promise<{ emails: number }> {
       const keys: string[] = [];
       for (const n of notifications) {
@@ -75,16 +80,17 @@ export async function checkTeamPaygThreshold(
   teamId: string,
   periodStart: number,
   periodEnd: number,
-): Promise<void> {
+  deliverNow = true,
+): Promise<string[]> {
   const team = await deps.teams.getTeam(teamId);
   const plan = team && deps.plans.get(team.plan);
-  if (!team || !plan || team.paygThresholdMinor === null) return;
+  if (!team || !plan || team.paygThresholdMinor === null) return [];
   const perMember = await deps.ledger.paygCreditsByMember(teamId, periodStart);
   const totalMinor = perMember.reduce(
     (sum, m) => sum + paygChargeMinor(m.millicredits, plan.paygRateMicrosPerCredit, plan.currencyExponent),
     0,
   );
-  if (totalMinor <= team.paygThresholdMinor) return;
+  if (totalMinor <= team.paygThresholdMinor) return [];
   const key = `${teamId}:${day(periodStart)}:payg_threshold`;
   const keys: string[] = [];
   for (const billing of await deps.teams.contacts(teamId, ['billing'])) {
@@ -99,7 +105,9 @@ export async function checkTeamPaygThreshold(
     });
     keys.push(emailKey);
   }
+  if (!deliverNow) return deps.notifications.unsent(keys);
   await deliver(deps, keys);
+  return [];
 }
 
 async function deliver(deps: ActivityDeps, keys: string[]): Promise<number> {

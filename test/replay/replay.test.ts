@@ -20,6 +20,7 @@ const updates = (f: Fixture) =>
   events(f).flatMap((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? []);
 const activities = (f: Fixture) =>
   events(f).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+const markers = (f: Fixture) => events(f).flatMap((e) => e.markerRecordedEventAttributes?.markerName ?? []);
 const endsWith = (f: Fixture) => types(f).at(-1);
 const startedOf = (f: Fixture | undefined) => f && events(f)[0]?.workflowExecutionStartedEventAttributes;
 const runId = (f: Fixture) => startedOf(f)?.originalExecutionRunId;
@@ -74,9 +75,9 @@ describe('recorded histories', () => {
     const [run] = runsOf(SCENARIOS.payg, 1);
     expect(workflowType(run)).toBe('memberCreditsWorkflow');
     expect(new Set(updates(run))).toEqual(new Set(['consume', 'setPayg', 'purchaseCredits']));
-    expect(new Set(activities(run))).toEqual(
-      new Set(['recordLedgerEntries', 'sendMemberNotifications', 'postInvoiceCharges']),
-    );
+    // The ledger lane runs as a local activity (patch LOCAL_LEDGER_PATCH): markers, not activity tasks.
+    expect(new Set(activities(run))).toEqual(new Set(['sendMemberNotifications', 'postInvoiceCharges']));
+    expect(new Set(markers(run))).toEqual(new Set(['core_patch', 'core_local_activity']));
   });
 
   it(`${SCENARIOS.suggestedContinueAsNew}: continue-as-new on Temporal's suggestion, before any timer fired`, () => {

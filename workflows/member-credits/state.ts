@@ -88,13 +88,14 @@ export class MemberCreditsState {
       pendingLedger: [],
       pendingCharges: [],
       pendingNotifications: [],
+      pendingEmails: [],
     });
     state.recordGrant(now);
     return state;
   }
 
   static fromSnapshot(snapshot: MemberSnapshot): MemberCreditsState {
-    return new MemberCreditsState(structuredCloneJson(snapshot));
+    return new MemberCreditsState({ pendingEmails: [], ...structuredCloneJson(snapshot) });
   }
 
   snapshot(): MemberSnapshot {
@@ -273,8 +274,20 @@ export class MemberCreditsState {
   get pendingNotifications(): readonly MemberNotification[] {
     return this.s.pendingNotifications;
   }
+  get pendingEmails(): readonly string[] {
+    return this.s.pendingEmails ?? [];
+  }
+  /** Emails an activity queued in PostgreSQL (the team PAYG threshold) that still have to be delivered. */
+  queueEmails(keys: readonly string[]): void {
+    const pending = (this.s.pendingEmails ??= []);
+    for (const key of keys) if (!pending.includes(key)) pending.push(key);
+  }
   hasPendingWork(): boolean {
-    return this.s.pendingLedger.length + this.s.pendingCharges.length + this.s.pendingNotifications.length > 0;
+    return this.pendingLedger.length + this.pendingDeliveries() > 0;
+  }
+  /** Invoice charges, notifications and queued emails not delivered yet. */
+  pendingDeliveries(): number {
+    return this.s.pendingCharges.length + this.s.pendingNotifications.length + this.pendingEmails.length;
   }
   /** Drop the first `count` entries once an activity has stored them. */
   ackLedger(count: number): void {
@@ -282,6 +295,9 @@ export class MemberCreditsState {
   }
   ackCharges(count: number): void {
     this.s.pendingCharges.splice(0, count);
+  }
+  ackEmails(count: number): void {
+    this.s.pendingEmails?.splice(0, count);
   }
   ackNotifications(count: number): void {
     this.s.pendingNotifications.splice(0, count);
@@ -317,7 +333,7 @@ export class MemberCreditsState {
       notificationsSent: [...this.s.notified],
       removed: this.s.removed,
       pendingLedgerWrites: this.s.pendingLedger.length,
-      pendingDeliveries: this.s.pendingCharges.length + this.s.pendingNotifications.length,
+      pendingDeliveries: this.pendingDeliveries(),
     };
   }
 

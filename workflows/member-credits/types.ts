@@ -168,4 +168,6 @@ export interface MemberSnapshot {
   pendingLedger: LedgerEntry[];
   pendingCharges: InvoiceCharge[];
   pendingNotifications: MemberNotification[];
+  /** Keys of queued emails (the team PAYG threshold) still to deliver; absent in snapshots of older runs. */
+  pendingEmails?: string[];
 }

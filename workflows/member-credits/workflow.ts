@@ -11,7 +11,9 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -30,11 +32,32 @@ import type { MemberWorkflowInput, MemberWorkflowResult } from './types';
 /** Largest batch of ledger rows written by one activity call. */
 export const LEDGER_BATCH_SIZE = 500;
 
-const { recordLedgerEntries, postInvoiceCharges, sendMemberNotifications } = proxyActivities<MemberActivities>({
-  startToCloseTimeout: '30 seconds',
-  // PostgreSQL or SMTP may be down for a while: keep retrying (the outbox stays in state meanwhile).
+/** Patch id: the ledger lane runs as a local activity (runs started before it keep the activity task). */
+export const LOCAL_LEDGER_PATCH = 'ledger-local-activity';
+
+const { recordLedgerEntries, postInvoiceCharges, sendMemberNotifications, deliverEmails } =
+  proxyActivities<MemberActivities>({
+    startToCloseTimeout: '30 seconds',
+    // PostgreSQL or SMTP may be down for a while: keep retrying (the outbox stays in state meanwhile).
+    retry: {
+      initialInterval: '200 milliseconds',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      nonRetryableErrorTypes: ['InvalidActivityInput'],
+    },
+  });
+
+/**
+ * The ledger lane as a local activity: the insert runs in the worker inside the workflow task that accepted the
+ * consumptions, recorded as one marker event, with no activity task to schedule, dispatch and complete through
+ * the server (that round trip cost more than the Update itself). Local retries are bounded to about a second so
+ * that a PostgreSQL outage delays answers by at most that; later retries wait on a timer, outside the task.
+ */
+const { recordLedgerEntries: recordLedgerEntriesLocally } = proxyLocalActivities<MemberActivities>({
+  startToCloseTimeout: '2 seconds',
+  localRetryThreshold: '1 second',
   retry: {
-    initialInterval: '200 milliseconds',
+    initialInterval: '100 milliseconds',
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     nonRetryableErrorTypes: ['InvalidActivityInput'],
@@ -61,6 +84,7 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     return state.balance();
   });
   setHandler(creditStateQuery, () => state.view());
+  const localLedger = patched(LOCAL_LEDGER_PATCH);
 
   // One timer per run: the period end. (A condition with a timeout would add a timer per loop.)
   let periodEnded = false;
@@ -72,7 +96,7 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
   let ledgerBusy = false;
   let sideBusy = false;
   const ledgerReady = () => !ledgerBusy && state.pendingLedger.length > 0;
-  const sideReady = () => !sideBusy && state.pendingCharges.length + state.pendingNotifications.length > 0;
+  const sideReady = () => !sideBusy && state.pendingDeliveries() > 0;
 
   for (;;) {
     await condition(
@@ -82,7 +106,7 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
       // Validators refuse everything now, so the outboxes drain to empty.
       await condition(() => allHandlersFinished() && !ledgerBusy && !sideBusy);
       while (state.hasPendingWork()) {
-        await Promise.all([writeLedgerBatch(state), deliverSideEffects(state)]);
+        await Promise.all([writeLedgerBatch(state, localLedger), deliverSideEffects(state)]);
       }
       return { reason: 'removed', closedPeriodStart: state.periodStart };
     }
@@ -98,7 +122,7 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     }
     if (ledgerReady()) {
       ledgerBusy = true;
-      void writeLedgerBatch(state).finally(() => (ledgerBusy = false));
+      void writeLedgerBatch(state, localLedger).finally(() => (ledgerBusy = false));
     }
     if (sideReady()) {
       sideBusy = true;
@@ -108,20 +132,27 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
 }
 
 /** One batch of ledger rows; whatever arrives meanwhile waits for the next pass. */
-async function writeLedgerBatch(state: MemberCreditsState): Promise<void> {
+async function writeLedgerBatch(state: MemberCreditsState, local: boolean): Promise<void> {
   const ledger = state.pendingLedger.slice(0, LEDGER_BATCH_SIZE);
   if (ledger.length === 0) return;
-  await recordLedgerEntries({ entries: ledger });
+  if (local) {
+    const { emailKeys } = await recordLedgerEntriesLocally({ entries: ledger, deliverEmails: false });
+    state.queueEmails(emailKeys);
+  } else {
+    await recordLedgerEntries({ entries: ledger });
+  }
   state.ackLedger(ledger.length);
 }
 
-/** Every pending invoice charge and notification, the two activities side by side. */
+/** Every pending invoice charge, notification and queued email, the activities side by side. */
 async function deliverSideEffects(state: MemberCreditsState): Promise<void> {
   const charges = state.pendingCharges.slice();
   const notifications = state.pendingNotifications.slice();
+  const emails = state.pendingEmails.slice();
   await Promise.all([
     charges.length > 0 && postInvoiceCharges({ charges }).then(() => state.ackCharges(charges.length)),
     notifications.length > 0 &&
       sendMemberNotifications({ notifications }).then(() => state.ackNotifications(notifications.length)),
+    emails.length > 0 && deliverEmails({ keys: emails }).then(() => state.ackEmails(emails.length)),
   ]);
 }
