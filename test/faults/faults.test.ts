@@ -14,7 +14,8 @@
  * - per member, the client's tally of answers = the workflow's state = the ledger (balance invariant);
  * - PAYG: state credits and charge = ledger PAYG credits × rate; removed members' invoice lines = ledger PAYG;
  *   each purchase is one ledger row and one invoice line at the plan's price;
- * - every threshold notification the workflow decided is one alert and one email per recipient, each sent.
+ * - every threshold notification the workflow decided is one alert and one email per recipient, each sent; the
+ *   team's PAYG threshold email to its Billing admin goes out once.
  *
  * It prints the counts and fails on any lost, duplicated or mismatched one.
  */
@@ -98,7 +99,9 @@ test('no consumption is lost or counted twice under faults', async () => {
       ['f', 'free'],
     ] as const) {
       const teamId = `faults-${name}-${run}`;
-      await must('POST', '/v1/teams', prov, { teamId, plan, billingAnchorDay: 1 });
+      // Team p has a PAYG threshold of 5.00: its Billing email is part of what must arrive exactly once.
+      const threshold = name === 'p' ? { paygThresholdMinor: 500 } : {};
+      await must('POST', '/v1/teams', prov, { teamId, plan, billingAnchorDay: 1, ...threshold });
       await must('PUT', `/v1/teams/${teamId}/members/boss`, prov, {
         email: `boss@${teamId}.example`,
         roles: ['admin', 'billing'],
@@ -439,7 +442,10 @@ test('no consumption is lost or counted twice under faults', async () => {
 
     // Notifications: each decided threshold is one alert and one email per recipient, all sent.
     const alerts: { team_id: string; user_id: string; kind: string }[] = await db('alerts').whereIn('team_id', teamIds);
-    const outbox: { email_key: string; sent_at: Date | null }[] = await db('email_outbox').whereIn('team_id', teamIds);
+    const outbox: { email_key: string; kind: string; sent_at: Date | null }[] = await db('email_outbox').whereIn(
+      'team_id',
+      teamIds,
+    );
     let expectedAlerts = 0;
     for (const m of members) {
       const decided = [...views.get(m)!.notificationsSent].sort();
@@ -502,6 +508,7 @@ test('no consumption is lost or counted twice under faults', async () => {
     expect(counts.refused).toBeGreaterThan(0);
     expect(ledger.some((r) => r.kind === 'payg')).toBe(true);
     expect(expectedAlerts).toBeGreaterThan(0);
+    expect(outbox.filter((e) => e.kind === 'team_payg_threshold')).toHaveLength(1);
     expect(stack.counts.workerKills + stack.counts.temporalRestarts).toBeGreaterThan(0);
     expect({
       lost: counts.lost,
