@@ -1,0 +1,236 @@
+/**
+ * The four ways a consumption (or its stand-in) is made, each a function of the operation number:
+ *
+ *   A  the HTTP API, as Agent Mode calls it (real path: Fastify, token auth, CreditsService, member workflow);
+ *   B  the Temporal client directly: update-with-start (USE_EXISTING) of `consume` on the running member workflow;
+ *   C  the floor: a plain Update on a bare workflow whose handler does nothing (the cheapest Update there is;
+ *      CreditsService also sends a plain Update on the running workflow, so A and C make the same Temporal call);
+ *   D  the peer approach: one PostgreSQL transaction, UPDATE … RETURNING on a balance row plus a ledger insert.
+ */
+import http from 'node:http';
+import {
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import type pg from 'pg';
+import { consumeCreditsUpdate } from '../workflows/member-credits/messages';
+import type { ConsumeInput, MemberIdentity } from '../workflows/member-credits/types';
+import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
+import { memberWorkflowId } from '../workflows/ids';
+import { KeyedConcurrencyLimiter, MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/credits-service';
+import { bareUpdate, type floorWorkflow } from './floor/workflows';
+
+export type PathId = 'A' | 'B' | 'C' | 'D';
+
+export const PATH_TITLES: Record<PathId, string> = {
+  A: 'A  HTTP API (real path)',
+  B: 'B  Temporal client, update-with-start',
+  C: 'C  floor: bare Update',
+  D: 'D  peer: one PG transaction',
+};
+
+/** Every consumption of the run: a fixed small amount, so no member leaves its allowance (no PAYG, no emails). */
+export const ACTION = 'chat';
+export const CREDITS = '0.01';
+export const MILLICREDITS = 10;
+
+export type Op = (i: number) => Promise<void>;
+
+export class Counters {
+  retries = 0;
+}
+
+/**
+ * B and C keep at most as many Updates in flight per workflow as CreditsService does for A (the server admits
+ * 10), so the three paths put the same load on the server; the other callers wait in this process.
+ */
+const inFlight = new KeyedConcurrencyLimiter(MAX_UPDATES_IN_FLIGHT_PER_MEMBER);
+
+// ---- A: HTTP ----
+
+export function httpConsumer(baseUrl: string, maxSockets: number) {
+  const url = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const post = (pathname: string, token: string, body: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: pathname,
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  return {
+    agent,
+    /** A consumption through the API; anything but `200 allowed` is an error. */
+    consume(teamId: string, userId: string, token: string, requestId: string): Promise<void> {
+      const body = JSON.stringify({ requestId, action: ACTION, credits: CREDITS });
+      return post(`/v1/teams/${teamId}/members/${userId}/consumptions`, token, body).then((r) => {
+        if (r.status !== 200 || !r.body.includes('"decision":"allowed"')) {
+          throw new Error(`HTTP ${r.status}: ${r.body.slice(0, 200)}`);
+        }
+      });
+    },
+    /**
+     * The HTTP + authentication floor of the API: the same route, a body the schema refuses (unknown action),
+     * so the request is authenticated, parsed and validated and answered 400 without Temporal or a handler.
+     */
+    rejected(teamId: string, userId: string, token: string, requestId: string): Promise<void> {
+      const body = JSON.stringify({ requestId, action: 'not_an_action', credits: CREDITS });
+      return post(`/v1/teams/${teamId}/members/${userId}/consumptions`, token, body).then((r) => {
+        if (r.status !== 400) throw new Error(`expected 400, got HTTP ${r.status}: ${r.body.slice(0, 200)}`);
+      });
+    },
+  };
+}
+
+// ---- B and C: the Temporal client ----
+
+/**
+ * Same policy as CreditsService: retry an Update that raced a continue-as-new, a failed workflow task (at
+ * continue-as-new, an Update arriving meanwhile fails the task with UnhandledCommand and the server aborts the
+ * Updates it carried) or a momentary server error. Safe: a repeated request id gets the first answer.
+ */
+async function withRetry<T>(counters: Counters, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5 || !isTransient(err)) throw err;
+      counters.retries++;
+      await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+    }
+  }
+}
+
+function isTransient(err: unknown): boolean {
+  if (err instanceof WorkflowNotFoundError) return true;
+  if (err instanceof WorkflowUpdateFailedError) return !(err.cause instanceof ApplicationFailure);
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    parts.push(`${e.name} ${e.message}`);
+  }
+  const text = parts.join(' | ');
+  return /completed|continued|UNAVAILABLE|DEADLINE|ResourceExhausted|unavailable|workflow task failure/i.test(text);
+}
+
+export function consumeInput(requestId: string): ConsumeInput {
+  return { requestId, action: ACTION, millicredits: MILLICREDITS };
+}
+
+/** B: update-with-start of `consume` on a member whose workflow runs already. */
+export function updateWithStartConsumer(client: Client, taskQueue: string, counters: Counters) {
+  return async (identity: MemberIdentity, requestId: string): Promise<void> => {
+    const workflowId = memberWorkflowId(identity.teamId, identity.userId);
+    const result = await withRetry(counters, () =>
+      inFlight.run(workflowId, () =>
+        client.workflow.executeUpdateWithStart(consumeCreditsUpdate, {
+          args: [consumeInput(requestId)],
+          startWorkflowOperation: new WithStartWorkflowOperation(memberCreditsWorkflow, {
+            workflowId,
+            taskQueue,
+            args: [identity],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        }),
+      ),
+    );
+    if (result.decision !== 'allowed') throw new Error(`decision ${result.decision}`);
+  };
+}
+
+/** C: a plain Update on a running bare workflow, with the same input a consumption carries. */
+export function bareUpdater(client: Client, counters: Counters) {
+  const handles = new Map<string, WorkflowHandle<typeof floorWorkflow>>();
+  return async (workflowId: string, requestId: string): Promise<void> => {
+    let handle = handles.get(workflowId);
+    if (!handle) handles.set(workflowId, (handle = client.workflow.getHandle(workflowId)));
+    const h = handle;
+    await withRetry(counters, () =>
+      inFlight.run(workflowId, () => h.executeUpdate(bareUpdate, { args: [consumeInput(requestId)] })),
+    );
+  };
+}
+
+// ---- D: PostgreSQL ----
+
+export const PEER_TABLE = 'bench_peer_balances';
+
+export async function createPeerTable(pool: pg.Pool): Promise<void> {
+  await pool.query(`
+    create table if not exists ${PEER_TABLE} (
+      team_id varchar(64) not null,
+      user_id varchar(64) not null,
+      period_start timestamptz not null,
+      period_end timestamptz not null,
+      allowance bigint not null,
+      used bigint not null default 0,
+      primary key (team_id, user_id)
+    )`);
+}
+
+/**
+ * D: what a service without Temporal would do per consumption: in one transaction, take the credits from the
+ * balance row only if they are there (`UPDATE … WHERE allowance - used >= $n RETURNING`), and append the
+ * ledger row (same table and unique key as the real ledger). Prepared statements, a pooled connection.
+ */
+export function peerConsumer(pool: pg.Pool) {
+  return async (teamId: string, userId: string, requestId: string): Promise<void> => {
+    const c = await pool.connect();
+    try {
+      await c.query('begin');
+      const updated = await c.query({
+        name: 'peer-take',
+        text: `update ${PEER_TABLE} set used = used + $3
+                where team_id = $1 and user_id = $2 and allowance - used >= $3
+                returning period_start, period_end, allowance, used`,
+        values: [teamId, userId, MILLICREDITS],
+      });
+      const row = updated.rows[0] as
+        { period_start: Date; period_end: Date; allowance: number; used: number } | undefined;
+      if (!row) throw new Error('refused: insufficient credits');
+      await c.query({
+        name: 'peer-ledger',
+        text: `insert into ledger_entries
+                 (entry_key, team_id, user_id, period_start, period_end, kind, millicredits, request_id, action,
+                  workflow_id, run_id, occurred_at)
+               values ($1, $2, $3, $4, $5, 'consume', $6, $7, $8, 'bench-peer', 'bench-peer', now())`,
+        values: [
+          `${teamId}/${userId}:peer:consume:${requestId}`,
+          teamId,
+          userId,
+          row.period_start,
+          row.period_end,
+          MILLICREDITS,
+          requestId,
+          ACTION,
+        ],
+      });
+      await c.query('commit');
+    } catch (err) {
+      await c.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  };
+}
