@@ -22,7 +22,7 @@ import { LedgerStore } from '../src/db/ledger-store';
 import { TokenStore } from '../src/db/token-store';
 import { MailCatcher } from '../src/mail-catcher';
 import { PlanCatalogue } from '../src/plans';
-import { findFreePort } from '../src/stack/procs';
+import { findFreePort, stopListWithSignals } from '../src/stack/procs';
 import { MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/credits-service';
 import { periodContaining, previousPeriod } from '../workflows/domain/periods';
 import { memberWorkflowId } from '../workflows/ids';
@@ -145,17 +145,7 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
 
 async function main(): Promise<number> {
   const startedAt = new Date();
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err) => console.error(String(err)));
-    stops.length = 0;
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: stopping the bench stack…`);
-      void stopAll().then(() => process.exit(130));
-    });
-  }
+  const { stops, stopAll } = stopListWithSignals('bench stack', log);
 
   try {
     const loadAtStart = os.loadavg();

@@ -7,8 +7,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
-import { startPostgres } from '../src/stack/postgres';
+import { freshDatabase, startPostgres } from '../src/stack/postgres';
 import {
   describeExit,
   findFreePorts,
@@ -124,23 +123,6 @@ function readPid(file: string, parse: (text: string) => unknown): number | undef
   } catch {
     return undefined;
   }
-}
-
-/** Drop and create `name` so every run starts from an empty schema (as scripts/test.ts does). */
-async function freshDatabase(url: string, name: string): Promise<string> {
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.query(`create database ${name}`);
-  } finally {
-    await client.end();
-  }
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  return target.toString();
 }
 
 export interface ChildService {

@@ -10,11 +10,10 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { createDb, migrateLatest } from '../src/db/knex';
-import { startPostgres } from '../src/stack/postgres';
+import { freshDatabase, startPostgres } from '../src/stack/postgres';
 import { ensureChromium } from './ensure-chromium';
-import { findFreePorts, formatDuration } from '../src/stack/procs';
+import { findFreePorts, formatDuration, stopListWithSignals } from '../src/stack/procs';
 import { ensureTimeSkippingTestServer } from '../src/stack/test-server';
 import { ensureTemporalCli, startTemporalDevServer, type RunningServer } from '../src/stack/temporal-cli';
 
@@ -43,17 +42,7 @@ async function main(): Promise<number> {
   const tsc = await run(path.join(root, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', 'tsconfig.json']);
   if (tsc !== 0) return tsc;
 
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err) => console.error(String(err)));
-    stops.length = 0;
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: stopping the test stack…`);
-      void stopAll().then(() => process.exit(130));
-    });
-  }
+  const { stops, stopAll } = stopListWithSignals('test stack', log);
 
   try {
     mkdirSync(dataDir, { recursive: true });
@@ -112,23 +101,6 @@ async function main(): Promise<number> {
     await stopAll();
     log(`done in ${formatDuration(Date.now() - started)}`);
   }
-}
-
-/** Drop and create `name` so every run starts from an empty schema (migrations run on it). */
-async function freshDatabase(url: string, name: string): Promise<string> {
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.query(`create database ${name}`);
-  } finally {
-    await client.end();
-  }
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  return target.toString();
 }
 
 main().then(

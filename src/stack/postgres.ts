@@ -488,3 +488,23 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningPostg
   log(`PostgreSQL ready on 127.0.0.1:${opts.port} in ${formatDuration(Date.now() - started)} (data ${dataDir})`);
   return { databaseUrl, adminUrl, dataDir, port: opts.port, stop };
 }
+
+/**
+ * Drop and create database `name` on the server of `url` and return its URL, so a run starts from an empty
+ * schema (`npm test`, the fault suite and the benchmark each use their own).
+ */
+export async function freshDatabase(url: string, name: string): Promise<string> {
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return target.toString();
+}

@@ -344,3 +344,26 @@ export function formatDuration(ms: number): string {
   if (s < 60) return `${s.toFixed(1)} s`;
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
+
+/** Cleanups of a launcher, run in reverse order of registration. */
+export interface StopList {
+  stops: (() => Promise<void>)[];
+  /** Runs every registered stop (errors are printed, not thrown) and empties the list. */
+  stopAll(): Promise<void>;
+}
+
+/** A stop list that Ctrl-C / SIGTERM also runs (then exits 130), as `npm test` and `npm run bench` need. */
+export function stopListWithSignals(what: string, log: Log): StopList {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => console.error(String(err)));
+    stops.length = 0;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the ${what}…`);
+      void stopAll().then(() => process.exit(130));
+    });
+  }
+  return { stops, stopAll };
+}

@@ -3,33 +3,23 @@
  * month-long timer fires in well under a second. Every period's grant, consumption, expiry and invoice
  * charge is checked against PostgreSQL, and the ledger invariant after each.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { InvoiceStore } from '../../src/db/invoice-store';
 import { LedgerStore, periodBalances } from '../../src/db/ledger-store';
 import { CreditsService } from '../../src/temporal/credits-service';
 import { paygChargeMinor } from '../../workflows/domain/money';
-import { createHarness, env, eventually, quiet, seedTeam, type Harness } from '../support/harness';
+import { createTimeSkippingHarness, eventually, seedTeam, type Harness } from '../support/harness';
 
 jest.setTimeout(300_000);
 
 let testEnv: TestWorkflowEnvironment;
 let h: Harness;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  quiet();
-  testEnv = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: env('TEMPORAL_TEST_SERVER') } },
-  });
-  h = await createHarness({
-    client: testEnv.client,
-    nativeConnection: testEnv.nativeConnection,
-    namespace: testEnv.namespace,
-  });
+  ({ h, testEnv, close } = await createTimeSkippingHarness());
 });
-afterAll(async () => {
-  await h?.close();
-  await testEnv?.teardown();
-});
+afterAll(() => close?.());
 
 /** Billing dates for anchor 31, written independently of workflows/domain/periods. */
 function expectedStarts(year: number, count: number): string[] {

@@ -10,13 +10,13 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { InvoiceStore } from '../../src/db/invoice-store';
 import { CreditsService } from '../../src/temporal/credits-service';
 import { memberWorkflowId, teamWorkflowId } from '../../workflows/ids';
 import { creditStateQuery } from '../../workflows/member-credits/messages';
 import type { MemberCreditsView } from '../../workflows/member-credits/types';
-import { createHarness, env, eventually, quiet, seedTeam, type Harness } from '../support/harness';
+import { createHarness, createTimeSkippingHarness, eventually, seedTeam, type Harness } from '../support/harness';
 import { eventType, fixtureName, HISTORIES_DIR, historyToJson, SCENARIOS, type History } from './fixtures';
 
 const maybe = process.env.RECORD_HISTORIES ? describe : describe.skip;
@@ -91,22 +91,12 @@ const types = (runs: History[]) => runs.map((r) => (r.events ?? []).map(eventTyp
 maybe('record histories on the time-skipping test server', () => {
   let testEnv: TestWorkflowEnvironment;
   let h: Harness;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    quiet();
-    testEnv = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: env('TEMPORAL_TEST_SERVER') } },
-    });
-    h = await createHarness({
-      client: testEnv.client,
-      nativeConnection: testEnv.nativeConnection,
-      namespace: testEnv.namespace,
-    });
+    ({ h, testEnv, close } = await createTimeSkippingHarness());
   });
-  afterAll(async () => {
-    await h?.close();
-    await testEnv?.teardown();
-  });
+  afterAll(() => close?.());
 
   it(`${SCENARIOS.renewal} and ${SCENARIOS.teamBilling}: three billing dates, one of them with PAYG`, async () => {
     const teamId = await seedTeam(h, { plan: 'basic', anchorDay: 1, members: [{ userId: 'ida' }] });

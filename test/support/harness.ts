@@ -13,6 +13,7 @@ import {
   type Worker,
   type WorkerOptions,
 } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Knex } from 'knex';
 import { TeamStore, type Role } from '../../src/db/team-store';
 import { createDb } from '../../src/db/knex';
@@ -117,6 +118,31 @@ export async function createHarness(given?: {
         await nativeConnection.close();
       }
       await db.destroy();
+    },
+  };
+}
+
+/** A harness on a fresh time-skipping test server (the Java binary `npm test` prepared); `close` tears both down. */
+export async function createTimeSkippingHarness(): Promise<{
+  h: Harness;
+  testEnv: TestWorkflowEnvironment;
+  close(): Promise<void>;
+}> {
+  quiet();
+  const testEnv = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: env('TEMPORAL_TEST_SERVER') } },
+  });
+  const h = await createHarness({
+    client: testEnv.client,
+    nativeConnection: testEnv.nativeConnection,
+    namespace: testEnv.namespace,
+  });
+  return {
+    h,
+    testEnv,
+    async close() {
+      await h.close();
+      await testEnv.teardown();
     },
   };
 }
