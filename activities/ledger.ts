@@ -1,30 +1,22 @@
 import { Context } from '@temporalio/activity';
 import type { LedgerEntry } from '../workflows/member-credits/types';
 import type { ActivityDeps } from './deps';
-import { checkTeamPaygThreshold } from './notifications';
+import { queueTeamPaygThresholdEmails } from './notifications';
 
 export interface RecordLedgerEntriesInput {
   entries: LedgerEntry[];
-  /**
-   * Runs before the ledger lane became a local activity send emails from here (default). The local activity
-   * must not wait on SMTP: it only queues them and returns their keys for the workflow's delivery lane.
-   */
-  deliverEmails?: boolean;
 }
 
 export interface RecordLedgerEntriesResult {
   inserted: number;
-  /** Queued, unsent emails (the team PAYG threshold) for the workflow to deliver; empty when delivered here. */
+  /** Queued, unsent emails (the team PAYG threshold) for the workflow's delivery lane. */
   emailKeys: string[];
 }
 
 export function createLedgerActivities(deps: ActivityDeps) {
   return {
     /** Append a batch of ledger rows; rows already stored (a retry, a replay) are skipped by their key. */
-    async recordLedgerEntries({
-      entries,
-      deliverEmails = true,
-    }: RecordLedgerEntriesInput): Promise<RecordLedgerEntriesResult> {
+    async recordLedgerEntries({ entries }: RecordLedgerEntriesInput): Promise<RecordLedgerEntriesResult> {
       const execution = Context.current().info.workflowExecution;
       if (!execution) throw new Error('recordLedgerEntries runs only as a workflow activity');
       const { workflowId, runId } = execution;
@@ -33,7 +25,7 @@ export function createLedgerActivities(deps: ActivityDeps) {
       for (const e of entries) if (e.kind === 'payg') paygPeriods.set(`${e.teamId}:${e.periodStart}`, e);
       const emailKeys: string[] = [];
       for (const e of paygPeriods.values()) {
-        emailKeys.push(...(await checkTeamPaygThreshold(deps, e.teamId, e.periodStart, e.periodEnd, deliverEmails)));
+        emailKeys.push(...(await queueTeamPaygThresholdEmails(deps, e.teamId, e.periodStart, e.periodEnd)));
       }
       return { inserted, emailKeys };
     },

@@ -74,13 +74,15 @@ export function createNotificationActivities(deps: ActivityDeps) {
   };
 }
 
-/** Team threshold: one email to Billing users when the team's PAYG charges for the period pass it. */
-export async function checkTeamPaygThreshold(
+/**
+ * Team threshold: one email to Billing users when the team's PAYG charges for the period pass it. Only queued
+ * here; returns the keys still unsent, which the workflow's delivery lane sends (`deliverEmails`).
+ */
+export async function queueTeamPaygThresholdEmails(
   deps: ActivityDeps,
   teamId: string,
   periodStart: number,
   periodEnd: number,
-  deliverNow = true,
 ): Promise<string[]> {
   const team = await deps.teams.getTeam(teamId);
   const plan = team && deps.plans.get(team.plan);
@@ -105,9 +107,7 @@ export async function checkTeamPaygThreshold(
     });
     keys.push(emailKey);
   }
-  if (!deliverNow) return deps.notifications.unsent(keys);
-  await deliver(deps, keys);
-  return [];
+  return deps.notifications.unsent(keys);
 }
 
 async function deliver(deps: ActivityDeps, keys: string[]): Promise<number> {

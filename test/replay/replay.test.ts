@@ -75,9 +75,10 @@ describe('recorded histories', () => {
     const [run] = runsOf(SCENARIOS.payg, 1);
     expect(workflowType(run)).toBe('memberCreditsWorkflow');
     expect(new Set(updates(run))).toEqual(new Set(['consume', 'setPayg', 'purchaseCredits']));
-    // The ledger lane runs as a local activity (patch LOCAL_LEDGER_PATCH): markers, not activity tasks.
-    expect(new Set(activities(run))).toEqual(new Set(['sendMemberNotifications', 'postInvoiceCharges']));
-    expect(new Set(markers(run))).toEqual(new Set(['core_patch', 'core_local_activity']));
+    expect(new Set(activities(run))).toEqual(
+      new Set(['recordLedgerEntries', 'sendMemberNotifications', 'postInvoiceCharges']),
+    );
+    expect(markers(run)).toEqual([]);
   });
 
   it(`${SCENARIOS.suggestedContinueAsNew}: continue-as-new on Temporal's suggestion, before any timer fired`, () => {

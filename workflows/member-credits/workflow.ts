@@ -11,9 +11,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -32,9 +30,6 @@ import type { MemberWorkflowInput, MemberWorkflowResult } from './types';
 /** Largest batch of ledger rows written by one activity call. */
 export const LEDGER_BATCH_SIZE = 500;
 
-/** Patch id: the ledger lane runs as a local activity (runs started before it keep the activity task). */
-export const LOCAL_LEDGER_PATCH = 'ledger-local-activity';
-
 const { recordLedgerEntries, postInvoiceCharges, sendMemberNotifications, deliverEmails } =
   proxyActivities<MemberActivities>({
     startToCloseTimeout: '30 seconds',
@@ -47,23 +42,12 @@ const { recordLedgerEntries, postInvoiceCharges, sendMemberNotifications, delive
     },
   });
 
-/**
- * The ledger lane as a local activity: the insert runs in the worker inside the workflow task that accepted the
- * consumptions, recorded as one marker event, with no activity task to schedule, dispatch and complete through
- * the server (that round trip cost more than the Update itself). Local retries are bounded to about a second so
- * that a PostgreSQL outage delays answers by at most that; later retries wait on a timer, outside the task.
+/*
+ * The ledger lane is an ordinary activity on purpose. A local activity would write inside the workflow task
+ * that accepts the consumption, before that task is committed: when the task then fails (worker killed, server
+ * restarted) the write stays while the decision is redone, possibly differently (the fault suite caught a
+ * consumption answered "refused" with a ledger row). An activity is scheduled only by a committed task.
  */
-const { recordLedgerEntries: recordLedgerEntriesLocally } = proxyLocalActivities<MemberActivities>({
-  startToCloseTimeout: '2 seconds',
-  localRetryThreshold: '1 second',
-  retry: {
-    initialInterval: '100 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: ['InvalidActivityInput'],
-  },
-});
-
 export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise<MemberWorkflowResult> {
   const { carried, paygEnabled, ...identity } = input;
   const state = carried
@@ -84,7 +68,6 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     return state.balance();
   });
   setHandler(creditStateQuery, () => state.view());
-  const localLedger = patched(LOCAL_LEDGER_PATCH);
 
   // One timer per run: the period end. (A condition with a timeout would add a timer per loop.)
   let periodEnded = false;
@@ -106,7 +89,7 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
       // Validators refuse everything now, so the outboxes drain to empty.
       await condition(() => allHandlersFinished() && !ledgerBusy && !sideBusy);
       while (state.hasPendingWork()) {
-        await Promise.all([writeLedgerBatch(state, localLedger), deliverSideEffects(state)]);
+        await Promise.all([writeLedgerBatch(state), deliverSideEffects(state)]);
       }
       return { reason: 'removed', closedPeriodStart: state.periodStart };
     }
@@ -122,7 +105,7 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     }
     if (ledgerReady()) {
       ledgerBusy = true;
-      void writeLedgerBatch(state, localLedger).finally(() => (ledgerBusy = false));
+      void writeLedgerBatch(state).finally(() => (ledgerBusy = false));
     }
     if (sideReady()) {
       sideBusy = true;
@@ -132,15 +115,12 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
 }
 
 /** One batch of ledger rows; whatever arrives meanwhile waits for the next pass. */
-async function writeLedgerBatch(state: MemberCreditsState, local: boolean): Promise<void> {
+async function writeLedgerBatch(state: MemberCreditsState): Promise<void> {
   const ledger = state.pendingLedger.slice(0, LEDGER_BATCH_SIZE);
   if (ledger.length === 0) return;
-  if (local) {
-    const { emailKeys } = await recordLedgerEntriesLocally({ entries: ledger, deliverEmails: false });
-    state.queueEmails(emailKeys);
-  } else {
-    await recordLedgerEntries({ entries: ledger });
-  }
+  const { emailKeys } = await recordLedgerEntries({ entries: ledger });
+  // Team PAYG-threshold emails the write queued: the side lane sends them, so SMTP never holds back the ledger.
+  state.queueEmails(emailKeys);
   state.ackLedger(ledger.length);
 }
 
