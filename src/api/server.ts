@@ -20,6 +20,8 @@ export interface ApiServerInput {
   provisioningToken: string;
   plans?: PlanCatalogue;
   logger?: pino.Logger | false;
+  /** See `Config.ledgerBackstopMs`. */
+  ledgerBackstopMs?: number;
 }
 
 /** The API with its dependencies wired: used by `npm start`, by `npm run start:api` and by the tests. */
@@ -27,16 +29,23 @@ export async function createApiApp(input: ApiServerInput) {
   const plans = input.plans ?? PlanCatalogue.load();
   const client = new Client({ connection: input.connection, namespace: input.namespace });
   const teams = new TeamStore(input.db);
+  const ledger = new LedgerStore(input.db);
+  const logger = input.logger ?? false;
   return buildApp({
     teams,
     tokens: new TokenStore(input.db),
-    ledger: new LedgerStore(input.db),
+    ledger,
     invoices: new InvoiceStore(input.db),
     notifications: new NotificationStore(input.db),
     plans,
-    credits: new CreditsService(client, teams, plans, input.taskQueue),
+    credits: new CreditsService(client, teams, plans, input.taskQueue, {
+      ledger,
+      ledgerBackstopMs: input.ledgerBackstopMs,
+      onWriteThroughError: (err) =>
+        logger && logger.warn({ err: String(err) }, 'ledger write-through failed; the workflow will write the rows'),
+    }),
     provisioningToken: input.provisioningToken,
-    logger: input.logger ?? false,
+    logger,
     health: async () => ({
       database: await input.db
         .raw('select 1')
@@ -62,6 +71,7 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     provisioningToken: requireSetting(config.provisioningToken, 'PROVISIONING_TOKEN'),
     logger: pino({ level: config.logLevel, redact: ['req.headers.authorization'] }),
+    ledgerBackstopMs: config.ledgerBackstopMs,
   });
   await app.listen({ port: config.port, host: config.host });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import * as initial from '../../migrations/20261125190000_initial';
+import * as ledgerWrittenBy from '../../migrations/20261126040000_ledger_written_by';
 
 // bigint columns hold millicredits and minor units: return them as numbers, refusing silent precision loss.
 pg.types.setTypeParser(20, (value: string) => {
@@ -12,6 +13,7 @@ pg.types.setTypeParser(20, (value: string) => {
 /** Migrations are listed here, in order, so they load the same way under tsx, ts-jest and compiled JS. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125190000_initial': initial,
+  '20261126040000_ledger_written_by': ledgerWrittenBy,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -19,13 +19,18 @@ interface LedgerRow {
   run_id: string;
   occurred_at: Date;
   recorded_at: Date;
+  written_by: LedgerWriter;
 }
+
+/** Who wrote a row: the workflow's activity, or the API's write-through right after the answer. */
+export type LedgerWriter = 'workflow' | 'api';
 
 export interface StoredLedgerEntry extends LedgerEntry {
   id: number;
   workflowId: string;
   runId: string;
   recordedAt: number;
+  writtenBy: LedgerWriter;
 }
 
 /** One member-period's balance check: grants + purchases − consumption − expiry, and PAYG against the invoice. */
@@ -50,7 +55,10 @@ export class LedgerStore {
   constructor(private readonly db: Knex) {}
 
   /** Insert rows; rows whose key exists already are skipped. Returns how many were new. */
-  async append(entries: readonly LedgerEntry[], source: { workflowId: string; runId: string }): Promise<number> {
+  async append(
+    entries: readonly LedgerEntry[],
+    source: { workflowId: string; runId: string; writtenBy?: LedgerWriter },
+  ): Promise<number> {
     if (entries.length === 0) return 0;
     const rows = entries.map((e) => ({
       entry_key: e.entryKey,
@@ -66,6 +74,7 @@ export class LedgerStore {
       action: e.action ?? null,
       workflow_id: source.workflowId,
       run_id: source.runId,
+      written_by: source.writtenBy ?? 'workflow',
       occurred_at: new Date(e.occurredAt),
     }));
     const inserted = await this.db('ledger_entries').insert(rows).onConflict('entry_key').ignore().returning('id');
@@ -190,5 +199,6 @@ function toEntry(r: LedgerRow): StoredLedgerEntry {
     workflowId: r.workflow_id,
     runId: r.run_id,
     recordedAt: r.recorded_at.getTime(),
+    writtenBy: r.written_by,
   };
 }

@@ -26,8 +26,10 @@ import type {
   PurchaseInput,
   PurchaseResult,
 } from '../../workflows/member-credits/types';
+import { MAX_WRITTEN_THROUGH_ACKS } from '../../workflows/member-credits/state';
 import { memberCreditsWorkflow } from '../../workflows/member-credits/workflow';
 import { ApiError, notFound } from '../errors';
+import type { LedgerStore } from '../db/ledger-store';
 import type { TeamStore } from '../db/team-store';
 import type { PlanCatalogue } from '../plans';
 
@@ -65,24 +67,113 @@ export class KeyedConcurrencyLimiter {
 
 export const DEFAULT_INVOICE_GRACE_MS = 60 * 60 * 1000;
 
+/** How long an answer waits for its ledger write-through; past that it goes out and the write finishes behind. */
+export const WRITE_THROUGH_WAIT_MS = 1_000;
+/** After a failed write-through, answers stop waiting for PostgreSQL this long (the workflow writes the rows). */
+const WRITE_THROUGH_PAUSE_MS = 5_000;
+
+/**
+ * Entry keys this process has written through, per member workflow, until the member's next consumption carries
+ * them to the workflow. Bounded: a dropped acknowledgement only means the workflow writes that row once more
+ * (and PostgreSQL skips it by its key).
+ */
+export class WrittenThroughAcks {
+  private readonly byWorkflow = new Map<string, string[]>();
+
+  constructor(
+    readonly maxPerWorkflow = MAX_WRITTEN_THROUGH_ACKS,
+    readonly maxWorkflows = 10_000,
+  ) {}
+
+  add(workflowId: string, keys: readonly string[]): void {
+    if (keys.length === 0) return;
+    const list = this.byWorkflow.get(workflowId) ?? [];
+    this.byWorkflow.delete(workflowId); // re-insert: the map's order is least recently written first
+    list.push(...keys);
+    if (list.length > this.maxPerWorkflow) list.splice(0, list.length - this.maxPerWorkflow);
+    this.byWorkflow.set(workflowId, list);
+    while (this.byWorkflow.size > this.maxWorkflows) {
+      const oldest = this.byWorkflow.keys().next().value;
+      if (oldest === undefined) break;
+      this.byWorkflow.delete(oldest);
+    }
+  }
+
+  take(workflowId: string): string[] {
+    const list = this.byWorkflow.get(workflowId) ?? [];
+    this.byWorkflow.delete(workflowId);
+    return list;
+  }
+
+  get size(): number {
+    return this.byWorkflow.size;
+  }
+}
+
+export interface CreditsServiceOptions {
+  /** Grace window after each billing date before the team's invoice is finalized. */
+  invoiceGraceMs?: number;
+  /**
+   * Write the ledger rows of an allowed consumption as soon as its Update answers (write-through), and tell the
+   * workflow on the member's next consumption. Without it the workflow writes them after its backstop delay.
+   */
+  ledger?: LedgerStore;
+  /** `MemberWorkflowInput.ledgerBackstopMs` for the workflows this service starts (workflow default if unset). */
+  ledgerBackstopMs?: number;
+  /** Told when a write-through fails (the rows are then written by the workflow). */
+  onWriteThroughError?: (err: unknown) => void;
+}
+
 /**
  * The API's door to the member workflows. The hot path is one Update on the running workflow; only when no
  * run exists does it read PostgreSQL (is this an active member? which plan?) and update-with-start.
  */
 export class CreditsService {
   private readonly inFlight = new KeyedConcurrencyLimiter(MAX_UPDATES_IN_FLIGHT_PER_MEMBER);
+  readonly acks = new WrittenThroughAcks();
+  private writeThroughPausedUntil = 0;
+  private readonly invoiceGraceMs: number;
 
   constructor(
     private readonly client: Client,
     private readonly teams: TeamStore,
     private readonly plans: PlanCatalogue,
     private readonly taskQueue: string,
-    /** Grace window after each billing date before the team's invoice is finalized. */
-    private readonly invoiceGraceMs = DEFAULT_INVOICE_GRACE_MS,
-  ) {}
+    private readonly options: CreditsServiceOptions = {},
+  ) {
+    this.invoiceGraceMs = options.invoiceGraceMs ?? DEFAULT_INVOICE_GRACE_MS;
+  }
 
-  consume(teamId: string, userId: string, input: ConsumeInput): Promise<ConsumeResult> {
-    return this.update(teamId, userId, consumeCreditsUpdate, [input]);
+  /**
+   * Ask the member's workflow; an allowed consumption's ledger rows are then written at once (write-through). The
+   * answer waits at most `WRITE_THROUGH_WAIT_MS` for that write: the decision is already durable in the workflow,
+   * which writes any row it is not told about.
+   */
+  async consume(teamId: string, userId: string, input: ConsumeInput): Promise<ConsumeResult> {
+    const ledger = this.options.ledger;
+    const workflowId = memberWorkflowId(teamId, userId);
+    const acks = ledger ? this.acks.take(workflowId) : [];
+    const { writeThrough, ...result } = await this.update(teamId, userId, consumeCreditsUpdate, [
+      acks.length > 0 ? { ...input, writtenThrough: acks } : input,
+    ]);
+    if (ledger && writeThrough && Date.now() >= this.writeThroughPausedUntil) {
+      const write = ledger
+        .append(writeThrough.entries, { workflowId, runId: writeThrough.runId, writtenBy: 'api' })
+        .then(
+          () => {
+            const keys = writeThrough.entries.filter((e) => e.kind === 'consume').map((e) => e.entryKey);
+            this.acks.add(workflowId, keys);
+          },
+          (err: unknown) => {
+            this.writeThroughPausedUntil = Date.now() + WRITE_THROUGH_PAUSE_MS;
+            this.options.onWriteThroughError?.(err);
+          },
+        );
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([write, new Promise<void>((r) => (timer = setTimeout(r, WRITE_THROUGH_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
+    return result;
   }
 
   setPayg(teamId: string, userId: string, enabled: boolean): Promise<Balance> {
@@ -224,7 +315,14 @@ export class CreditsService {
     if (!member || member.status !== 'active') throw notFound(`member ${userId} not found in team ${teamId}`);
     const plan = this.plans.get(team.plan);
     if (!plan) throw new Error(`team ${teamId} has plan ${team.plan}, which the plan catalogue lacks`);
-    return { teamId, userId, billingAnchorDay: team.billingAnchorDay, plan };
+    const backstop = this.options.ledgerBackstopMs;
+    return {
+      teamId,
+      userId,
+      billingAnchorDay: team.billingAnchorDay,
+      plan,
+      ...(backstop === undefined ? {} : { ledgerBackstopMs: backstop }),
+    };
   }
 }
 

@@ -310,7 +310,11 @@ test('no consumption is lost or counted twice under faults', async () => {
       request_id: string | null;
       millicredits: number;
       amount_minor: number | null;
+      written_by: 'workflow' | 'api';
     }[] = await db('ledger_entries').whereIn('team_id', teamIds);
+    // Consumption rows by writer: the API's write-through, or the workflow (PAYG at once, backstop for the rest).
+    const consumptionRows = ledger.filter((r) => r.kind === 'consume' || r.kind === 'payg');
+    const writtenThrough = consumptionRows.filter((r) => r.written_by === 'api').length;
     const rowsByRequest = new Map<string, typeof ledger>();
     for (const r of ledger) {
       if (r.kind !== 'consume' && r.kind !== 'payg') continue;
@@ -493,7 +497,8 @@ test('no consumption is lost or counted twice under faults', async () => {
         `  consumptions: ${counts.consumptionsSent} distinct, ${counts.duplicatesSent} deliberate duplicates; ` +
           `${counts.allowed} allowed, ${counts.refused} refused; purchases ${purchases.length} (each sent twice)`,
         `  notifications: ${expectedAlerts} alerts, ${outbox.length} emails (${redelivered} SMTP redeliveries with the same Message-ID)`,
-        `  ledger rows: ${ledger.length}; invoice lines: ${lines.length}`,
+        `  ledger rows: ${ledger.length} (consumption rows: ${writtenThrough} written through by the API, ` +
+          `${consumptionRows.length - writtenThrough} by the workflow); invoice lines: ${lines.length}`,
         '',
         `  lost ${counts.lost} · duplicated ${counts.duplicated} · mismatched ${counts.mismatched} · ` +
           `refused but recorded ${counts.refusedButRecorded} · recorded without answer ${counts.recordedWithoutAnswer} · ` +
@@ -507,6 +512,9 @@ test('no consumption is lost or counted twice under faults', async () => {
     expect(counts.consumptionsSent).toBeGreaterThan(500);
     expect(counts.refused).toBeGreaterThan(0);
     expect(ledger.some((r) => r.kind === 'payg')).toBe(true);
+    // Both writers of consumption rows were at work (the write-through, and the workflow's own writes).
+    expect(writtenThrough).toBeGreaterThan(0);
+    expect(consumptionRows.length - writtenThrough).toBeGreaterThan(0);
     expect(expectedAlerts).toBeGreaterThan(0);
     expect(outbox.filter((e) => e.kind === 'team_payg_threshold')).toHaveLength(1);
     expect(stack.counts.workerKills + stack.counts.temporalRestarts).toBeGreaterThan(0);

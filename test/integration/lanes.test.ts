@@ -19,7 +19,7 @@ it('writes the ledger while SMTP is down, and sends each email once when it is b
   const smtpPort = Number(new URL(h.smtpUrl).port);
   const ledger = new LedgerStore(h.db);
   await h.withWorker(async (tq) => {
-    const credits = new CreditsService(h.client, h.teams, h.plans, tq);
+    const credits = new CreditsService(h.client, h.teams, h.plans, tq, { ledgerBackstopMs: 1_000 });
     const handle = h.client.workflow.getHandle(memberWorkflowId(teamId, 'zoe'));
     await credits.ensureStarted(teamId, 'zoe');
     await eventually(async () => ((await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined));

@@ -5,10 +5,9 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { LedgerStore, periodBalances } from '../../src/db/ledger-store';
 import { InvoiceStore } from '../../src/db/invoice-store';
 import { NotificationStore } from '../../src/db/notification-store';
-import { CreditsService } from '../../src/temporal/credits-service';
 import { memberWorkflowId } from '../../workflows/ids';
 import { consumeCreditsUpdate, creditStateQuery } from '../../workflows/member-credits/messages';
-import { createHarness, eventually, seedTeam, type Harness } from '../support/harness';
+import { creditsService, createHarness, eventually, seedTeam, type Harness } from '../support/harness';
 
 let h: Harness;
 let ledger: LedgerStore;
@@ -23,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const service = (taskQueue: string) => new CreditsService(h.client, h.teams, h.plans, taskQueue);
+const service = (taskQueue: string) => creditsService(h, taskQueue);
 const rowsOf = async (teamId: string, userId: string, count: number) =>
   eventually(
     async () => {

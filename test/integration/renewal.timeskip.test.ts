@@ -6,9 +6,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { InvoiceStore } from '../../src/db/invoice-store';
 import { LedgerStore, periodBalances } from '../../src/db/ledger-store';
-import { CreditsService } from '../../src/temporal/credits-service';
 import { paygChargeMinor } from '../../workflows/domain/money';
-import { createTimeSkippingHarness, eventually, seedTeam, type Harness } from '../support/harness';
+import { creditsService, createTimeSkippingHarness, eventually, seedTeam, type Harness } from '../support/harness';
 
 jest.setTimeout(300_000);
 
@@ -47,7 +46,7 @@ it('renews 14 periods with anchor day 31 across a leap February, with no rollove
   const invoices = new InvoiceStore(h.db);
 
   await h.withWorker(async (taskQueue) => {
-    const credits = new CreditsService(h.client, h.teams, h.plans, taskQueue);
+    const credits = creditsService(h, taskQueue);
     await credits.ensureTeamBilling(teamId);
     for (let i = 0; i < 14; i++) {
       const view = await eventually(

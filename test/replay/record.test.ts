@@ -12,11 +12,17 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { InvoiceStore } from '../../src/db/invoice-store';
-import { CreditsService } from '../../src/temporal/credits-service';
 import { memberWorkflowId, teamWorkflowId } from '../../workflows/ids';
 import { creditStateQuery } from '../../workflows/member-credits/messages';
 import type { MemberCreditsView } from '../../workflows/member-credits/types';
-import { createHarness, createTimeSkippingHarness, eventually, seedTeam, type Harness } from '../support/harness';
+import {
+  creditsService,
+  createHarness,
+  createTimeSkippingHarness,
+  eventually,
+  seedTeam,
+  type Harness,
+} from '../support/harness';
 import { eventType, fixtureName, HISTORIES_DIR, historyToJson, SCENARIOS, type History } from './fixtures';
 
 const maybe = process.env.RECORD_HISTORIES ? describe : describe.skip;
@@ -105,7 +111,7 @@ maybe('record histories on the time-skipping test server', () => {
     const periods = [[150_000, 150_000], [200_000, 200_000, 20_000], [50_000], []];
 
     await h.withWorker(async (taskQueue) => {
-      const credits = new CreditsService(h.client, h.teams, h.plans, taskQueue);
+      const credits = creditsService(h, taskQueue);
       await credits.ensureTeamBilling(teamId);
       const teamFirstRun = await currentRunId(h.client, teamWorkflowId(teamId));
       let memberFirstRun: string | undefined;
@@ -170,7 +176,7 @@ maybe('record histories on the dev server', () => {
       members: [{ userId: 'cat' }, { userId: 'bill', roles: ['billing', 'member'] }],
     });
     await h.withWorker(async (tq) => {
-      const credits = new CreditsService(h.client, h.teams, h.plans, tq);
+      const credits = creditsService(h, tq);
       const consume = (requestId: string, millicredits: number) =>
         credits.consume(teamId, 'cat', { requestId, action: 'chat', millicredits });
       expect(await credits.setPayg(teamId, 'cat', false)).toMatchObject({ paygEnabled: false });
@@ -198,7 +204,7 @@ maybe('record histories on the dev server', () => {
   it(`${SCENARIOS.suggestedContinueAsNew}: continue-as-new inside a period when Temporal suggests it`, async () => {
     const teamId = await seedTeam(h, { members: [{ userId: 'gus' }] });
     await h.withWorker(async (tq) => {
-      const credits = new CreditsService(h.client, h.teams, h.plans, tq);
+      const credits = creditsService(h, tq);
       const workflowId = memberWorkflowId(teamId, 'gus');
       await credits.ensureStarted(teamId, 'gus');
       const firstRun = await currentRunId(h.client, workflowId);
@@ -225,7 +231,7 @@ maybe('record histories on the dev server', () => {
   it(`${SCENARIOS.removal}: the period closes early and the workflow completes`, async () => {
     const teamId = await seedTeam(h, { members: [{ userId: 'hal' }] });
     await h.withWorker(async (tq) => {
-      const credits = new CreditsService(h.client, h.teams, h.plans, tq);
+      const credits = creditsService(h, tq);
       const workflowId = memberWorkflowId(teamId, 'hal');
       for (const requestId of ['a', 'b', 'c']) {
         await credits.consume(teamId, 'hal', { requestId, action: 'chat', millicredits: 150_000 });

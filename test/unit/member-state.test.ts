@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { paygChargeMinor } from '../../workflows/domain/money';
 import { periodContaining } from '../../workflows/domain/periods';
-import { IDEMPOTENCY_WINDOW, MemberCreditsState } from '../../workflows/member-credits/state';
-import type { MemberIdentity } from '../../workflows/member-credits/types';
+import { IDEMPOTENCY_WINDOW, MAX_WRITTEN_THROUGH_ACKS, MemberCreditsState } from '../../workflows/member-credits/state';
+import type { ConsumeInput, MemberIdentity } from '../../workflows/member-credits/types';
 import { freePlan, paidPlan } from '../support/plans';
 
 const T0 = Date.UTC(2024, 0, 10, 12);
@@ -120,7 +120,7 @@ describe('MemberCreditsState', () => {
     consume(s, 'r1', 110_000);
     s.setPayg(true);
     const oldEnd = s.periodEnd;
-    s.ackLedger(s.pendingLedger.length);
+    s.ackLedger(s.pendingLedger.map((e) => e.entryKey));
     s.ackCharges(s.pendingCharges.length);
     s.rollOver('run-2');
     expect(s.pendingLedger.map((e) => `${e.kind}:${e.millicredits}`)).toEqual(['grant:100000']);
@@ -149,6 +149,50 @@ describe('MemberCreditsState', () => {
     consume(s, 'r1', 1_000);
     s.rollOver('run-2');
     expect(s.pendingLedger.filter((e) => e.kind === 'expire').map((e) => e.millicredits)).toEqual([104_000]);
+  });
+
+  it('drops only consume entries the caller wrote through; grants, purchases and PAYG rows stay', () => {
+    const s = MemberCreditsState.open(paid, T0, 'run-1');
+    s.purchase({ purchaseId: 'p1', millicredits: 1_000 }, T0);
+    consume(s, 'r1', 60_000);
+    consume(s, 'r2', 45_000); // 40 from the allowance, 1 purchased, 4 PAYG
+    const keys = s.pendingLedger.map((e) => e.entryKey);
+    expect(s.pendingLedger.map((e) => e.kind)).toEqual(['grant', 'purchase', 'consume', 'consume', 'payg']);
+    s.acknowledgeWrittenThrough([...keys, 'not-pending', keys[2]]);
+    expect(s.pendingLedger.map((e) => e.kind)).toEqual(['grant', 'purchase', 'payg']);
+    expect(s.hasUrgentLedger()).toBe(true);
+    s.ackLedger([keys[0], keys[4]]);
+    expect(s.pendingLedger.map((e) => e.kind)).toEqual(['purchase']);
+    s.ackLedger(['purchase-not-this-one']);
+    expect(s.pendingLedger).toHaveLength(1);
+  });
+
+  it('tells when the oldest waiting entry happened and whether anything must be written at once', () => {
+    const s = MemberCreditsState.open(paid, T0, 'run-1');
+    expect(s.hasUrgentLedger()).toBe(true); // the grant
+    s.ackLedger(s.pendingLedger.map((e) => e.entryKey));
+    expect(s.oldestPendingLedgerAt()).toBeUndefined();
+    s.consume({ requestId: 'a', action: 'chat', millicredits: 1 }, T0 + 5_000);
+    s.consume({ requestId: 'b', action: 'chat', millicredits: 1 }, T0 + 9_000);
+    expect(s.hasUrgentLedger()).toBe(false);
+    expect(s.oldestPendingLedgerAt()).toBe(T0 + 5_000);
+    s.acknowledgeWrittenThrough([s.pendingLedger[0].entryKey]);
+    expect(s.oldestPendingLedgerAt()).toBe(T0 + 9_000);
+  });
+
+  it.each([
+    [{ writtenThrough: 'k' }, /writtenThrough must be a list/],
+    [{ writtenThrough: Array.from({ length: MAX_WRITTEN_THROUGH_ACKS + 1 }, (_, i) => `k${i}`) }, /at most 256/],
+    [{ writtenThrough: ['ok', ''] }, /invalid entry key/],
+    [{ writtenThrough: [42] }, /invalid entry key/],
+    [{ writtenThrough: ['x'.repeat(513)] }, /invalid entry key/],
+  ])('refuses a malformed write-through acknowledgement %#', (extra, message) => {
+    const s = MemberCreditsState.open(paid, T0, 'run-1');
+    const input = { requestId: 'r', action: 'chat', millicredits: 1, ...extra } as unknown as ConsumeInput;
+    expect(() => s.validateConsume(input)).toThrow(message);
+    expect(() =>
+      s.validateConsume({ requestId: 'r', action: 'chat', millicredits: 1, writtenThrough: ['a', 'b'] }),
+    ).not.toThrow();
   });
 
   it('removal closes the period early and accepts nothing more', () => {

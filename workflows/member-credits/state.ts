@@ -28,6 +28,9 @@ import type {
 /** How many recent answers are kept for idempotency (per member, across periods and continue-as-new). */
 export const IDEMPOTENCY_WINDOW = 1000;
 export const MAX_REQUEST_ID_LENGTH = 128;
+/** Most write-through acknowledgements one consumption may carry (the API sends what it wrote since the last one). */
+export const MAX_WRITTEN_THROUGH_ACKS = 256;
+const MAX_ENTRY_KEY_LENGTH = 512;
 const REQUEST_ID_PATTERN = /^[\x21-\x7e]+$/;
 
 /** Thrown by validators: the message never enters history. The name travels to the client as the type. */
@@ -126,6 +129,16 @@ export class MemberCreditsState {
     validateRequestId(input?.requestId, 'requestId');
     if (!isAgentAction(input.action)) throw new InvalidMessageError(`unknown action: ${String(input.action)}`);
     validateMillicredits(input.millicredits, this.s.identity.plan.maxCreditsPerAction, 'credits');
+    const acks: unknown = input.writtenThrough;
+    if (acks === undefined) return;
+    if (!Array.isArray(acks) || acks.length > MAX_WRITTEN_THROUGH_ACKS) {
+      throw new InvalidMessageError(`writtenThrough must be a list of at most ${MAX_WRITTEN_THROUGH_ACKS} entry keys`);
+    }
+    for (const key of acks) {
+      if (typeof key !== 'string' || key.length === 0 || key.length > MAX_ENTRY_KEY_LENGTH) {
+        throw new InvalidMessageError('writtenThrough holds an invalid entry key');
+      }
+    }
   }
 
   validatePurchase(input: PurchaseInput): void {
@@ -289,9 +302,29 @@ export class MemberCreditsState {
   pendingDeliveries(): number {
     return this.s.pendingCharges.length + this.s.pendingNotifications.length + this.pendingEmails.length;
   }
-  /** Drop the first `count` entries once an activity has stored them. */
-  ackLedger(count: number): void {
-    this.s.pendingLedger.splice(0, count);
+  /** Drop the entries an activity has stored (by key: acknowledgements may have removed some meanwhile). */
+  ackLedger(keys: readonly string[]): void {
+    const written = new Set(keys);
+    this.s.pendingLedger = this.s.pendingLedger.filter((e) => !written.has(e.entryKey));
+  }
+  /**
+   * Drop `consume` entries the caller reports it has written through. Other kinds stay: grants, expiries and
+   * purchases are written by the workflow only, and a PAYG row's write also checks the team's PAYG threshold.
+   */
+  acknowledgeWrittenThrough(keys: readonly string[]): void {
+    if (keys.length === 0) return;
+    const written = new Set(keys);
+    this.s.pendingLedger = this.s.pendingLedger.filter((e) => e.kind !== 'consume' || !written.has(e.entryKey));
+  }
+  /** An entry that the workflow writes at once (anything but a `consume` row, which may wait for the caller). */
+  hasUrgentLedger(): boolean {
+    return this.s.pendingLedger.some((e) => e.kind !== 'consume');
+  }
+  /** When the oldest pending ledger entry happened (undefined when none is pending). */
+  oldestPendingLedgerAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const e of this.s.pendingLedger) if (oldest === undefined || e.occurredAt < oldest) oldest = e.occurredAt;
+    return oldest;
   }
   ackCharges(count: number): void {
     this.s.pendingCharges.splice(0, count);

@@ -82,6 +82,12 @@ export interface ConsumeInput {
   requestId: string;
   action: string;
   millicredits: number;
+  /**
+   * Keys of `consume` ledger entries the caller has already written through (see `ConsumeResult.writeThrough`):
+   * the workflow drops them from its outbox instead of writing them again. Only a saving: an entry never
+   * acknowledged is written by the workflow's own activity, with the same key.
+   */
+  writtenThrough?: string[];
 }
 
 export type ConsumeDecision = 'allowed' | 'allowed_payg' | 'refused';
@@ -96,6 +102,11 @@ export interface ConsumeResult {
   balance: Balance;
   /** True when this answer is a repeat of an earlier request with the same id. */
   duplicate: boolean;
+  /**
+   * The ledger entries this decision created, for the caller to write at once (the decision is committed when
+   * the Update answers). Absent on refusals and repeats, and never part of the API's response.
+   */
+  writeThrough?: { runId: string; entries: LedgerEntry[] };
 }
 
 export interface SetPaygInput {
@@ -140,6 +151,11 @@ export interface MemberCreditsView {
 export interface MemberWorkflowInput extends MemberIdentity {
   /** PAYG setting for a first start (paid plans default to on). */
   paygEnabled?: boolean;
+  /**
+   * How long a `consume` entry may wait in the outbox for the caller's write-through acknowledgement before the
+   * workflow writes it itself (default `LEDGER_BACKSTOP_MS`). Kept across continue-as-new.
+   */
+  ledgerBackstopMs?: number;
   carried?: MemberSnapshot;
 }
 

@@ -4,13 +4,18 @@
  * date and continues as new (once per period, and inside a period when Temporal suggests it).
  *
  * Consumption handlers are synchronous: the agent's answer never waits for PostgreSQL. The accepted
- * consumption is durable in history the moment the Update completes; its ledger row follows in the next
- * batch (all entries that accumulated while the previous batch was being written go in one activity).
+ * consumption is durable in history the moment the Update completes. Its `consume` ledger row is written by the
+ * caller (the API) as soon as the Update answers, from the entries the answer carries, and acknowledged on the
+ * caller's next Update; the workflow writes every entry not acknowledged within the backstop delay itself (same
+ * key, so whoever comes second writes nothing). All other entries (grant, expiry, purchase, PAYG) are written by
+ * the workflow at once, in batches: everything that accumulated while the previous batch was written goes in one
+ * activity.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -30,6 +35,17 @@ import type { MemberWorkflowInput, MemberWorkflowResult } from './types';
 /** Largest batch of ledger rows written by one activity call. */
 export const LEDGER_BATCH_SIZE = 500;
 
+/** Default of `MemberWorkflowInput.ledgerBackstopMs`: how long a `consume` entry waits for its write-through. */
+export const LEDGER_BACKSTOP_MS = 60_000;
+const MIN_LEDGER_BACKSTOP_MS = 1_000;
+const MAX_LEDGER_BACKSTOP_MS = 60 * 60_000;
+
+/** Most earlier, still unwritten non-`consume` entries handed to the caller along with a consumption's own. */
+const WRITE_THROUGH_MAX_AHEAD = 16;
+
+/** Version marker of the write-through ledger lane (histories without it replay the write-everything lane). */
+export const WRITE_THROUGH_PATCH = 'ledger-write-through';
+
 const { recordLedgerEntries, postInvoiceCharges, sendMemberNotifications, deliverEmails } =
   proxyActivities<MemberActivities>({
     startToCloseTimeout: '30 seconds',
@@ -46,17 +62,39 @@ const { recordLedgerEntries, postInvoiceCharges, sendMemberNotifications, delive
  * The ledger lane is an ordinary activity on purpose. A local activity would write inside the workflow task
  * that accepts the consumption, before that task is committed: when the task then fails (worker killed, server
  * restarted) the write stays while the decision is redone, possibly differently (the fault suite caught a
- * consumption answered "refused" with a ledger row). An activity is scheduled only by a committed task.
+ * consumption answered "refused" with a ledger row). An activity is scheduled only by a committed task, and the
+ * caller's write-through starts only once the Update has answered, that is once its workflow task is committed.
  */
 export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise<MemberWorkflowResult> {
-  const { carried, paygEnabled, ...identity } = input;
+  const { carried, paygEnabled, ledgerBackstopMs, ...identity } = input;
   const state = carried
     ? MemberCreditsState.fromSnapshot(carried)
     : MemberCreditsState.open(identity, Date.now(), workflowInfo().runId, paygEnabled);
+  const writeThrough = patched(WRITE_THROUGH_PATCH);
+  const backstopMs = Math.min(
+    MAX_LEDGER_BACKSTOP_MS,
+    Math.max(MIN_LEDGER_BACKSTOP_MS, Math.trunc(ledgerBackstopMs ?? LEDGER_BACKSTOP_MS) || LEDGER_BACKSTOP_MS),
+  );
 
-  setHandler(consumeCreditsUpdate, (req) => state.consume(req, Date.now()), {
-    validator: (req) => state.validateConsume(req),
-  });
+  setHandler(
+    consumeCreditsUpdate,
+    (req) => {
+      if (!writeThrough) return state.consume(req, Date.now());
+      state.acknowledgeWrittenThrough(req.writtenThrough ?? []);
+      const before = state.pendingLedger.length;
+      const result = state.consume(req, Date.now());
+      const created = state.pendingLedger.slice(before);
+      if (created.length === 0) return result;
+      // Committed rows still waiting ahead of it (a new member's grant, a purchase) go first, so the ledger keeps
+      // the order in which things happened even when the caller's write beats the workflow's activity.
+      const ahead = state.pendingLedger
+        .slice(0, before)
+        .filter((e) => e.kind !== 'consume')
+        .slice(0, WRITE_THROUGH_MAX_AHEAD);
+      return { ...result, writeThrough: { runId: workflowInfo().runId, entries: [...ahead, ...created] } };
+    },
+    { validator: (req) => state.validateConsume(req) },
+  );
   setHandler(setPaygUpdate, (req) => state.setPayg(req.enabled), {
     validator: (req) => state.validateSetPayg(req?.enabled),
   });
@@ -78,12 +116,30 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
   // idempotency keys, so an item in flight when the run continues as new is safely written again.
   let ledgerBusy = false;
   let sideBusy = false;
-  const ledgerReady = () => !ledgerBusy && state.pendingLedger.length > 0;
+  // Write-through lane: `consume` entries wait for the caller's acknowledgement; one timer (the backstop) per
+  // waiting stretch wakes the workflow when the oldest has waited `backstopMs`, and then everything pending is
+  // written. Steady traffic acknowledges entries long before that, so the timer just moves on to the next oldest.
+  let backstopArmed = false;
+  let backstopDue = false;
+  const ledgerUrgent = () =>
+    !writeThrough ||
+    backstopDue ||
+    state.removed ||
+    state.pendingLedger.length >= LEDGER_BATCH_SIZE ||
+    state.hasUrgentLedger();
+  const ledgerReady = () => !ledgerBusy && state.pendingLedger.length > 0 && ledgerUrgent();
+  const backstopNeeded = () => writeThrough && !backstopArmed && !ledgerBusy && state.pendingLedger.length > 0;
   const sideReady = () => !sideBusy && state.pendingDeliveries() > 0;
 
   for (;;) {
     await condition(
-      () => ledgerReady() || sideReady() || periodEnded || state.removed || workflowInfo().continueAsNewSuggested,
+      () =>
+        ledgerReady() ||
+        backstopNeeded() ||
+        sideReady() ||
+        periodEnded ||
+        state.removed ||
+        workflowInfo().continueAsNewSuggested,
     );
     if (state.removed) {
       // Validators refuse everything now, so the outboxes drain to empty.
@@ -101,11 +157,25 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
       // Unwritten outbox entries travel in the snapshot and the next run writes them: their keys make that
       // safe, and waiting for a quiet moment could starve continue-as-new under steady traffic.
       await condition(allHandlersFinished);
-      return continueAsNew<typeof memberCreditsWorkflow>({ ...state.identity, carried: state.snapshot() });
+      return continueAsNew<typeof memberCreditsWorkflow>({
+        ...state.identity,
+        ...(ledgerBackstopMs === undefined ? {} : { ledgerBackstopMs }),
+        carried: state.snapshot(),
+      });
     }
     if (ledgerReady()) {
       ledgerBusy = true;
+      backstopDue = false;
       void writeLedgerBatch(state).finally(() => (ledgerBusy = false));
+    } else if (backstopNeeded()) {
+      backstopArmed = true;
+      const oldest = state.oldestPendingLedgerAt() ?? Date.now();
+      void sleep(Math.max(1, oldest + backstopMs - Date.now())).then(() => {
+        backstopArmed = false;
+        const stillOldest = state.oldestPendingLedgerAt();
+        // Otherwise the entry that armed the timer has been acknowledged: re-arm for the one now oldest.
+        if (stillOldest !== undefined && stillOldest + backstopMs <= Date.now()) backstopDue = true;
+      });
     }
     if (sideReady()) {
       sideBusy = true;
@@ -121,7 +191,7 @@ async function writeLedgerBatch(state: MemberCreditsState): Promise<void> {
   const { emailKeys } = await recordLedgerEntries({ entries: ledger });
   // Team PAYG-threshold emails the write queued: the side lane sends them, so SMTP never holds back the ledger.
   state.queueEmails(emailKeys);
-  state.ackLedger(ledger.length);
+  state.ackLedger(ledger.map((e) => e.entryKey));
 }
 
 /** Every pending invoice charge, notification and queued email, the activities side by side. */
