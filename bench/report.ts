@@ -26,8 +26,9 @@ export interface PathResult extends LatencySummary {
   cpuSeconds: Record<string, number>;
   cpuMsPerOp: Record<string, number>;
   /**
-   * Paths A and B: CPU from the start of the measured phase until the ledger backstop delay (+3 s) after its end,
-   * so that the rows the workflows wrote later (entries nobody acknowledged) are paid for. Idle time included.
+   * Paths A and B: CPU from the start of the measured phase until 1.25 × the ledger backstop delay + 3 s after its
+   * end (and quiet), so that the rows the workflows wrote later (entries nobody acknowledged) are paid for; minus
+   * each process's idle CPU over the time past the phase.
    */
   cpuSecondsInclDeferred?: Record<string, number>;
   cpuMsPerOpInclDeferred?: Record<string, number>;
@@ -207,8 +208,8 @@ export function printReport(out: BenchResults): void {
 
   p();
   p(
-    'CPU milliseconds per operation including the deferred ledger writes (from the phase start until the backstop ' +
-      'delay + 3 s after its end; idle time included)',
+    'CPU milliseconds per operation including the deferred ledger writes (from the phase start until 1.25 × the ' +
+      'backstop delay + 3 s after its end and quiet; the idle CPU of that time, sampled after setup, subtracted)',
   );
   p(`  ${padEnd('scenario / path', 52)}${procs.map((n) => pad(n, 16)).join('')}${pad('total', 9)}`);
   for (const r of out.results.filter((x) => x.cpuMsPerOpInclDeferred)) {

@@ -72,6 +72,8 @@ const RENEWAL_COUNT = 1000;
 const HISTORY_SAMPLE = 50;
 /** After a phase, CPU is read again this long past the ledger backstop: the deferred writes are in by then. */
 const DEFERRED_MARGIN_MS = 3_000;
+/** Idle CPU is sampled this long after setup. */
+const IDLE_SAMPLE_MS = 10_000;
 const PROVISIONING_TOKEN = 'bench-provisioning-token';
 /** Order within a scenario: the floor first, so that it never runs on a server warmed (or tired) by the others. */
 const PATH_ORDER: PathId[] = ['C', 'A', 'B', 'D'];
@@ -316,6 +318,17 @@ async function main(): Promise<number> {
       ...(servers.postmasterPid ? [{ name: 'PostgreSQL', pid: servers.postmasterPid, tree: true }] : []),
     ];
     const cpu = new CpuMeter(cpuSources);
+    // Idle CPU of every process (the servers' background work), subtracted from the deferred-work figures below.
+    cpu.start();
+    await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+    const idleCpuPerS = Object.fromEntries(
+      Object.entries(cpu.stop()).map(([k, v]) => [k, round(v / (IDLE_SAMPLE_MS / 1000), 4)]),
+    );
+    log(
+      `idle CPU per second: ${Object.entries(idleCpuPerS)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     const http = httpConsumer(apiUrl, 64);
     const peer = peerConsumer(peerPool);
     const identityOf = (teamId: string, userId: string) => identity({ teamId, userId });
@@ -385,12 +398,18 @@ async function main(): Promise<number> {
         let history: PathResult['history'];
         let cpuSecondsInclDeferred: Record<string, number> | undefined;
         if (markers.length > 0) {
+          if (quietReady) {
+            // Wait (without polling the server) until every entry of the phase that nobody acknowledged has met
+            // its workflow's backstop (the delay plus its per-member jitter of up to a quarter), then for quiet.
+            const until = phaseEnded + LEDGER_BACKSTOP_MS * 1.25 + DEFERRED_MARGIN_MS;
+            await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())));
+          }
           await waitForQuietHistory(client, historyIds, { ready: quietReady, timeoutMs: LEDGER_BACKSTOP_MS + 120_000 });
           if (quietReady) {
-            // Every entry of the phase nobody acknowledged is written by its workflow's backstop by now.
-            const until = phaseEnded + LEDGER_BACKSTOP_MS + DEFERRED_MARGIN_MS;
-            if (Date.now() < until) await new Promise((r) => setTimeout(r, until - Date.now()));
-            cpuSecondsInclDeferred = cpu.stop();
+            const idleSeconds = (Date.now() - phaseEnded) / 1000;
+            cpuSecondsInclDeferred = Object.fromEntries(
+              Object.entries(cpu.stop()).map(([k, v]) => [k, round(v - (idleCpuPerS[k] ?? 0) * idleSeconds, 2)]),
+            );
           }
           const counts = await Promise.all(markers.map((m) => eventsSince(client, m)));
           const events = counts.reduce((a, c) => a + c.events, 0);
@@ -512,6 +531,8 @@ async function main(): Promise<number> {
         peerPoolSize: 10,
         httpClient: 'node:http, keep-alive agent, up to 64 sockets',
         historySample: `the hot workflow; ${HISTORY_SAMPLE} of the 1,000 that no warm-up operation reached`,
+        ledgerBackstopMs: LEDGER_BACKSTOP_MS,
+        idleCpuSecondsPerSecond: idleCpuPerS,
       },
       method: METHOD,
       scenarios: SCENARIOS,

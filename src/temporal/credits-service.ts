@@ -153,9 +153,16 @@ export class CreditsService {
     const ledger = this.options.ledger;
     const workflowId = memberWorkflowId(teamId, userId);
     const acks = ledger ? this.acks.take(workflowId) : [];
-    const { writeThrough, ...result } = await this.update(teamId, userId, consumeCreditsUpdate, [
-      acks.length > 0 ? { ...input, writtenThrough: acks } : input,
-    ]);
+    let answer: ConsumeResult;
+    try {
+      answer = await this.update(teamId, userId, consumeCreditsUpdate, [
+        acks.length > 0 ? { ...input, writtenThrough: acks } : input,
+      ]);
+    } catch (err) {
+      this.acks.add(workflowId, acks); // for the next consumption (acknowledging twice is harmless)
+      throw err;
+    }
+    const { writeThrough, ...result } = answer;
     if (ledger && writeThrough && Date.now() >= this.writeThroughPausedUntil) {
       const write = ledger
         .append(writeThrough.entries, { workflowId, runId: writeThrough.runId, writtenBy: 'api' })

@@ -75,6 +75,8 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     MAX_LEDGER_BACKSTOP_MS,
     Math.max(MIN_LEDGER_BACKSTOP_MS, Math.trunc(ledgerBackstopMs ?? LEDGER_BACKSTOP_MS) || LEDGER_BACKSTOP_MS),
   );
+  // Up to a quarter more, fixed per member: members whose traffic stops together do not all wake together.
+  const backstopJitterMs = stableHash(workflowInfo().workflowId) % (Math.floor(backstopMs / 4) + 1);
 
   setHandler(
     consumeCreditsUpdate,
@@ -170,7 +172,7 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     } else if (backstopNeeded()) {
       backstopArmed = true;
       const oldest = state.oldestPendingLedgerAt() ?? Date.now();
-      void sleep(Math.max(1, oldest + backstopMs - Date.now())).then(() => {
+      void sleep(Math.max(1, oldest + backstopMs + backstopJitterMs - Date.now())).then(() => {
         backstopArmed = false;
         const stillOldest = state.oldestPendingLedgerAt();
         // Otherwise the entry that armed the timer has been acknowledged: re-arm for the one now oldest.
@@ -205,4 +207,11 @@ async function deliverSideEffects(state: MemberCreditsState): Promise<void> {
       sendMemberNotifications({ notifications }).then(() => state.ackNotifications(notifications.length)),
     emails.length > 0 && deliverEmails({ keys: emails }).then(() => state.ackEmails(emails.length)),
   ]);
+}
+
+/** A small deterministic string hash (FNV-1a, 32 bits). */
+function stableHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
