@@ -97,7 +97,8 @@ export interface BenchResults {
 
 const r2 = (n: number) => Math.round(n * 100) / 100;
 
-function ratio(x: PathResult, floor: PathResult): Ratio {
+function ratio(x: PathResult | undefined, floor: PathResult | undefined): Ratio | undefined {
+  if (!x || !floor) return undefined;
   return {
     p50: r2(x.p50Ms / floor.p50Ms),
     p90: r2(x.p90Ms / floor.p90Ms),
@@ -109,7 +110,7 @@ function ratio(x: PathResult, floor: PathResult): Ratio {
 
 /** Ratios and targets from the results. */
 export function judge(results: PathResult[]): Pick<BenchResults, 'ratios' | 'targets'> {
-  const find = (scenario: string, path: PathId) => results.find((x) => x.scenario === scenario && x.path === path)!;
+  const find = (scenario: string, path: PathId) => results.find((x) => x.scenario === scenario && x.path === path);
   const perScenario: BenchResults['ratios']['perScenario'] = {};
   for (const scenario of [...new Set(results.map((r) => r.scenario))]) {
     const floor = find(scenario, 'C');
@@ -177,7 +178,8 @@ export function printReport(out: BenchResults): void {
     }
     const rs = out.ratios.perScenario[s.id];
     for (const k of ['A', 'B'] as const) {
-      const x = rs[k]!;
+      const x = rs?.[k];
+      if (!x) continue;
       p(
         `  ${k}/C: p50 ${x.p50.toFixed(2)}×  p90 ${x.p90.toFixed(2)}×  p99 ${x.p99.toFixed(2)}×  ` +
           `throughput ${x.throughput.toFixed(2)}×` +
