@@ -69,8 +69,10 @@ export const DEFAULT_INVOICE_GRACE_MS = 60 * 60 * 1000;
 
 /** How long an answer waits for its ledger write-through; past that it goes out and the write finishes behind. */
 export const WRITE_THROUGH_WAIT_MS = 1_000;
-/** After a failed write-through, answers stop waiting for PostgreSQL this long (the workflow writes the rows). */
+/** After a failed or slow write-through, no write-through for this long (the workflows write those rows). */
 const WRITE_THROUGH_PAUSE_MS = 5_000;
+/** Most write-throughs in flight per process: beyond it an answer skips its write (the workflow writes it). */
+export const MAX_WRITE_THROUGHS_IN_FLIGHT = 32;
 
 /**
  * Entry keys this process has written through, per member workflow, until the member's next consumption carries
@@ -132,6 +134,7 @@ export class CreditsService {
   private readonly inFlight = new KeyedConcurrencyLimiter(MAX_UPDATES_IN_FLIGHT_PER_MEMBER);
   readonly acks = new WrittenThroughAcks();
   private writeThroughPausedUntil = 0;
+  private writeThroughsInFlight = 0;
   private readonly invoiceGraceMs: number;
 
   constructor(
@@ -159,11 +162,18 @@ export class CreditsService {
         acks.length > 0 ? { ...input, writtenThrough: acks } : input,
       ]);
     } catch (err) {
-      this.acks.add(workflowId, acks); // for the next consumption (acknowledging twice is harmless)
+      // For the next consumption (acknowledging twice is harmless), unless the message itself was refused.
+      if (!(err instanceof ApiError && err.status === 400)) this.acks.add(workflowId, acks);
       throw err;
     }
     const { writeThrough, ...result } = answer;
-    if (ledger && writeThrough && Date.now() >= this.writeThroughPausedUntil) {
+    if (
+      ledger &&
+      writeThrough &&
+      Date.now() >= this.writeThroughPausedUntil &&
+      this.writeThroughsInFlight < MAX_WRITE_THROUGHS_IN_FLIGHT
+    ) {
+      this.writeThroughsInFlight++;
       const write = ledger
         .append(writeThrough.entries, { workflowId, runId: writeThrough.runId, writtenBy: 'api' })
         .then(
@@ -175,10 +185,16 @@ export class CreditsService {
             this.writeThroughPausedUntil = Date.now() + WRITE_THROUGH_PAUSE_MS;
             this.options.onWriteThroughError?.(err);
           },
-        );
+        )
+        .finally(() => this.writeThroughsInFlight--);
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([write, new Promise<void>((r) => (timer = setTimeout(r, WRITE_THROUGH_WAIT_MS)))]);
+      const slow = await Promise.race([
+        write.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), WRITE_THROUGH_WAIT_MS))),
+      ]);
       clearTimeout(timer);
+      // PostgreSQL slow or unreachable: later answers skip the write-through for a while instead of each waiting.
+      if (slow) this.writeThroughPausedUntil = Date.now() + WRITE_THROUGH_PAUSE_MS;
     }
     return result;
   }

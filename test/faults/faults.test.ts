@@ -312,9 +312,11 @@ test('no consumption is lost or counted twice under faults', async () => {
       amount_minor: number | null;
       written_by: 'workflow' | 'api';
     }[] = await db('ledger_entries').whereIn('team_id', teamIds);
-    // Consumption rows by writer: the API's write-through, or the workflow (PAYG at once, backstop for the rest).
+    // Consumption rows by writer: the API's write-through, or the workflow (its PAYG writes, which race the API's,
+    // and the backstop, for rows whose write-through failed or never happened: API killed, PostgreSQL down).
     const consumptionRows = ledger.filter((r) => r.kind === 'consume' || r.kind === 'payg');
     const writtenThrough = consumptionRows.filter((r) => r.written_by === 'api').length;
+    const consumeByWorkflow = ledger.filter((r) => r.kind === 'consume' && r.written_by === 'workflow').length;
     const rowsByRequest = new Map<string, typeof ledger>();
     for (const r of ledger) {
       if (r.kind !== 'consume' && r.kind !== 'payg') continue;
@@ -498,7 +500,8 @@ test('no consumption is lost or counted twice under faults', async () => {
           `${counts.allowed} allowed, ${counts.refused} refused; purchases ${purchases.length} (each sent twice)`,
         `  notifications: ${expectedAlerts} alerts, ${outbox.length} emails (${redelivered} SMTP redeliveries with the same Message-ID)`,
         `  ledger rows: ${ledger.length} (consumption rows: ${writtenThrough} written through by the API, ` +
-          `${consumptionRows.length - writtenThrough} by the workflow); invoice lines: ${lines.length}`,
+          `${consumptionRows.length - writtenThrough} by the workflow, of them ${consumeByWorkflow} consume rows); ` +
+          `invoice lines: ${lines.length}`,
         '',
         `  lost ${counts.lost} · duplicated ${counts.duplicated} · mismatched ${counts.mismatched} · ` +
           `refused but recorded ${counts.refusedButRecorded} · recorded without answer ${counts.recordedWithoutAnswer} · ` +

@@ -108,3 +108,62 @@ it('writes rows nobody wrote through after the backstop delay, once', async () =
     expect((await ledger.list({ teamId, userId: 'raw' })).filter((r) => r.requestId === 'raw-1')).toHaveLength(1);
   });
 });
+
+it('acknowledges nothing it could not write: a failing or hanging insert leaves the rows to the backstop', async () => {
+  const teamId = await seedTeam(h, { members: [{ userId: 'pgf' }, { userId: 'pgh' }] });
+  await h.withWorker(async (tq) => {
+    // PostgreSQL refusing the write-through (the workflow's own writes go through the worker, unaffected).
+    const failing = Object.assign(Object.create(LedgerStore.prototype) as LedgerStore, {
+      append: () => Promise.reject(new Error('connection refused')),
+    });
+    const errors: unknown[] = [];
+    const credits = creditsService(h, tq, {
+      ledger: failing,
+      ledgerBackstopMs: BACKSTOP_MS,
+      onWriteThroughError: (err) => errors.push(err),
+    });
+    const handle = h.client.workflow.getHandle(memberWorkflowId(teamId, 'pgf'));
+    await credits.ensureStarted(teamId, 'pgf');
+    await eventually(async () => ((await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined));
+    for (const id of ['f1', 'f2', 'f3']) {
+      const answer = await credits.consume(teamId, 'pgf', { requestId: id, action: 'chat', millicredits: 1_000 });
+      expect(answer.decision).toBe('allowed');
+    }
+    expect(errors).toHaveLength(1); // then the write-through pauses instead of failing every answer
+    expect(credits.acks.size).toBe(0);
+    expect((await handle.query(creditStateQuery)).pendingLedgerWrites).toBe(3);
+    const rows = await eventually(
+      async () => {
+        const found = (await ledger.list({ teamId, userId: 'pgf' })).filter((r) => r.kind === 'consume');
+        return found.length === 3 ? found : undefined;
+      },
+      BACKSTOP_MS + 15_000,
+      'the backstop to write f1–f3',
+    );
+    expect(rows.map((r) => `${r.requestId}:${r.writtenBy}`)).toEqual(['f1:workflow', 'f2:workflow', 'f3:workflow']);
+
+    // PostgreSQL hanging: the answer waits at most a second, and nothing is acknowledged.
+    const hanging = Object.assign(Object.create(LedgerStore.prototype) as LedgerStore, {
+      append: () => new Promise<number>(() => undefined),
+    });
+    const slow = creditsService(h, tq, { ledger: hanging, ledgerBackstopMs: BACKSTOP_MS });
+    await slow.ensureStarted(teamId, 'pgh');
+    const started = Date.now();
+    await slow.consume(teamId, 'pgh', { requestId: 'h1', action: 'chat', millicredits: 1_000 });
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeLessThan(5_000);
+    const again = Date.now();
+    await slow.consume(teamId, 'pgh', { requestId: 'h2', action: 'chat', millicredits: 1_000 });
+    expect(Date.now() - again).toBeLessThan(900); // paused: no second wait
+    expect(slow.acks.size).toBe(0);
+    await eventually(
+      async () =>
+        (await ledger.list({ teamId, userId: 'pgh' })).filter((r) => r.kind === 'consume').length === 2
+          ? true
+          : undefined,
+      BACKSTOP_MS + 15_000,
+      'the backstop to write h1 and h2',
+    );
+  });
+});

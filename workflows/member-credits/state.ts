@@ -302,6 +302,10 @@ export class MemberCreditsState {
   pendingDeliveries(): number {
     return this.s.pendingCharges.length + this.s.pendingNotifications.length + this.pendingEmails.length;
   }
+  /** Drop the first `count` entries once an activity has stored them (the lane before the write-through). */
+  ackLedgerCount(count: number): void {
+    this.s.pendingLedger.splice(0, count);
+  }
   /** Drop the entries an activity has stored (by key: acknowledgements may have removed some meanwhile). */
   ackLedger(keys: readonly string[]): void {
     const written = new Set(keys);

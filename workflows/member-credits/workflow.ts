@@ -3,13 +3,13 @@
  * MemberCreditsState, drains the state's outboxes through activities, rolls the period over on the billing
  * date and continues as new (once per period, and inside a period when Temporal suggests it).
  *
- * Consumption handlers are synchronous: the agent's answer never waits for PostgreSQL. The accepted
+ * Consumption handlers are synchronous: the decision never waits for PostgreSQL. The accepted
  * consumption is durable in history the moment the Update completes. Its `consume` ledger row is written by the
  * caller (the API) as soon as the Update answers, from the entries the answer carries, and acknowledged on the
  * caller's next Update; the workflow writes every entry not acknowledged within the backstop delay itself (same
- * key, so whoever comes second writes nothing). All other entries (grant, expiry, purchase, PAYG) are written by
- * the workflow at once, in batches: everything that accumulated while the previous batch was written goes in one
- * activity.
+ * key, so whoever comes second writes nothing). All other entries (grant, expiry, purchase, PAYG) the workflow
+ * writes at once, whether or not the caller wrote them too, in batches: everything that accumulated while the
+ * previous batch was written goes in one activity.
  */
 import {
   allHandlersFinished,
@@ -123,9 +123,13 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
   // written. Steady traffic acknowledges entries long before that, so the timer just moves on to the next oldest.
   let backstopArmed = false;
   let backstopDue = false;
+  const backstopReached = () => {
+    const oldest = state.oldestPendingLedgerAt();
+    return oldest !== undefined && oldest + backstopMs <= Date.now();
+  };
   const ledgerUrgent = () =>
     !writeThrough ||
-    backstopDue ||
+    (backstopDue && backstopReached()) ||
     state.removed ||
     state.pendingLedger.length >= LEDGER_BATCH_SIZE ||
     state.hasUrgentLedger();
@@ -147,7 +151,7 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
       // Validators refuse everything now, so the outboxes drain to empty.
       await condition(() => allHandlersFinished() && !ledgerBusy && !sideBusy);
       while (state.hasPendingWork()) {
-        await Promise.all([writeLedgerBatch(state), deliverSideEffects(state)]);
+        await Promise.all([writeLedgerBatch(state, writeThrough), deliverSideEffects(state)]);
       }
       return { reason: 'removed', closedPeriodStart: state.periodStart };
     }
@@ -168,15 +172,15 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     if (ledgerReady()) {
       ledgerBusy = true;
       backstopDue = false;
-      void writeLedgerBatch(state).finally(() => (ledgerBusy = false));
+      void writeLedgerBatch(state, writeThrough).finally(() => (ledgerBusy = false));
     } else if (backstopNeeded()) {
       backstopArmed = true;
+      backstopDue = false;
       const oldest = state.oldestPendingLedgerAt() ?? Date.now();
       void sleep(Math.max(1, oldest + backstopMs + backstopJitterMs - Date.now())).then(() => {
         backstopArmed = false;
-        const stillOldest = state.oldestPendingLedgerAt();
         // Otherwise the entry that armed the timer has been acknowledged: re-arm for the one now oldest.
-        if (stillOldest !== undefined && stillOldest + backstopMs <= Date.now()) backstopDue = true;
+        if (backstopReached()) backstopDue = true;
       });
     }
     if (sideReady()) {
@@ -187,13 +191,16 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
 }
 
 /** One batch of ledger rows; whatever arrives meanwhile waits for the next pass. */
-async function writeLedgerBatch(state: MemberCreditsState): Promise<void> {
+async function writeLedgerBatch(state: MemberCreditsState, byKey: boolean): Promise<void> {
   const ledger = state.pendingLedger.slice(0, LEDGER_BATCH_SIZE);
   if (ledger.length === 0) return;
   const { emailKeys } = await recordLedgerEntries({ entries: ledger });
   // Team PAYG-threshold emails the write queued: the side lane sends them, so SMTP never holds back the ledger.
   state.queueEmails(emailKeys);
-  state.ackLedger(ledger.map((e) => e.entryKey));
+  // By key since the write-through (acknowledgements may remove entries meanwhile); by count as before it, so that
+  // runs of the earlier code replay exactly (two pending entries can share a key when a request id is reused).
+  if (byKey) state.ackLedger(ledger.map((e) => e.entryKey));
+  else state.ackLedgerCount(ledger.length);
 }
 
 /** Every pending invoice charge, notification and queued email, the activities side by side. */
