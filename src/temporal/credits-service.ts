@@ -167,36 +167,44 @@ export class CreditsService {
       throw err;
     }
     const { writeThrough, ...result } = answer;
-    if (
-      ledger &&
-      writeThrough &&
-      Date.now() >= this.writeThroughPausedUntil &&
-      this.writeThroughsInFlight < MAX_WRITE_THROUGHS_IN_FLIGHT
-    ) {
-      this.writeThroughsInFlight++;
-      const write = ledger
-        .append(writeThrough.entries, { workflowId, runId: writeThrough.runId, writtenBy: 'api' })
-        .then(
-          () => {
-            const keys = writeThrough.entries.filter((e) => e.kind === 'consume').map((e) => e.entryKey);
-            this.acks.add(workflowId, keys);
-          },
-          (err: unknown) => {
-            this.writeThroughPausedUntil = Date.now() + WRITE_THROUGH_PAUSE_MS;
-            this.options.onWriteThroughError?.(err);
-          },
-        )
-        .finally(() => this.writeThroughsInFlight--);
-      let timer: NodeJS.Timeout | undefined;
-      const slow = await Promise.race([
-        write.then(() => false),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), WRITE_THROUGH_WAIT_MS))),
-      ]);
-      clearTimeout(timer);
-      // PostgreSQL slow or unreachable: later answers skip the write-through for a while instead of each waiting.
-      if (slow) this.writeThroughPausedUntil = Date.now() + WRITE_THROUGH_PAUSE_MS;
-    }
+    if (ledger && writeThrough) await this.writeThrough(ledger, workflowId, writeThrough);
     return result;
+  }
+
+  /**
+   * Write a consumption's ledger entries, and remember the `consume` keys PostgreSQL confirmed for the member's next
+   * consumption to acknowledge. Waits at most `WRITE_THROUGH_WAIT_MS`; skipped (the workflow writes the rows) while
+   * paused after a failed or slow write, or when `MAX_WRITE_THROUGHS_IN_FLIGHT` writes are under way.
+   */
+  private async writeThrough(
+    ledger: LedgerStore,
+    workflowId: string,
+    { runId, entries }: NonNullable<ConsumeResult['writeThrough']>,
+  ): Promise<void> {
+    if (Date.now() < this.writeThroughPausedUntil || this.writeThroughsInFlight >= MAX_WRITE_THROUGHS_IN_FLIGHT) return;
+    this.writeThroughsInFlight++;
+    const write = ledger
+      .append(entries, { workflowId, runId, writtenBy: 'api' })
+      .then(
+        () =>
+          this.acks.add(
+            workflowId,
+            entries.filter((e) => e.kind === 'consume').map((e) => e.entryKey),
+          ),
+        (err: unknown) => {
+          this.writeThroughPausedUntil = Date.now() + WRITE_THROUGH_PAUSE_MS;
+          this.options.onWriteThroughError?.(err);
+        },
+      )
+      .finally(() => this.writeThroughsInFlight--);
+    let timer: NodeJS.Timeout | undefined;
+    const slow = await Promise.race([
+      write.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), WRITE_THROUGH_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    // PostgreSQL slow or unreachable: later answers skip the write-through for a while instead of each waiting.
+    if (slow) this.writeThroughPausedUntil = Date.now() + WRITE_THROUGH_PAUSE_MS;
   }
 
   setPayg(teamId: string, userId: string, enabled: boolean): Promise<Balance> {

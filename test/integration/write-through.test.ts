@@ -5,6 +5,7 @@
  */
 import { temporal } from '@temporalio/proto';
 import { LedgerStore } from '../../src/db/ledger-store';
+import type { CreditsService } from '../../src/temporal/credits-service';
 import { memberWorkflowId } from '../../workflows/ids';
 import { consumeCreditsUpdate, creditStateQuery } from '../../workflows/member-credits/messages';
 import { createHarness, creditsService, eventually, seedTeam, type Harness } from '../support/harness';
@@ -20,9 +21,27 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
+const memberHandle = (teamId: string, userId: string) => h.client.workflow.getHandle(memberWorkflowId(teamId, userId));
+type MemberHandle = ReturnType<typeof memberHandle>;
+
+/** Until the member's workflow reports an empty ledger outbox. */
+const outboxWritten = (handle: MemberHandle, timeoutMs?: number, what?: string) =>
+  eventually(
+    async () => ((await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined),
+    timeoutMs,
+    what,
+  );
+
+/** The member's workflow, started and with its grant written. */
+async function startedMember(credits: CreditsService, teamId: string, userId: string): Promise<MemberHandle> {
+  await credits.ensureStarted(teamId, userId);
+  const handle = memberHandle(teamId, userId);
+  await outboxWritten(handle);
+  return handle;
+}
+
 async function eventsOf(teamId: string, userId: string) {
-  const history = await h.client.workflow.getHandle(memberWorkflowId(teamId, userId)).fetchHistory();
-  return history.events ?? [];
+  return (await memberHandle(teamId, userId).fetchHistory()).events ?? [];
 }
 const count = (events: { eventType?: unknown }[], type: number) => events.filter((e) => e.eventType === type).length;
 
@@ -30,9 +49,7 @@ it('writes each row before the answer, and acknowledged rows cost the workflow n
   const teamId = await seedTeam(h, { members: [{ userId: 'wes' }] });
   await h.withWorker(async (tq) => {
     const credits = creditsService(h, tq, { ledgerBackstopMs: BACKSTOP_MS });
-    const handle = h.client.workflow.getHandle(memberWorkflowId(teamId, 'wes'));
-    await credits.ensureStarted(teamId, 'wes');
-    await eventually(async () => ((await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined));
+    const handle = await startedMember(credits, teamId, 'wes');
     const mark = (await eventsOf(teamId, 'wes')).length;
 
     for (let i = 1; i <= 10; i++) {
@@ -48,11 +65,7 @@ it('writes each row before the answer, and acknowledged rows cost the workflow n
     // Nine were acknowledged by the next consumption; the last waits for the backstop.
     expect((await handle.query(creditStateQuery)).pendingLedgerWrites).toBe(1);
 
-    await eventually(
-      async () => ((await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined),
-      BACKSTOP_MS + 15_000,
-      'the backstop to write the last, unacknowledged row',
-    );
+    await outboxWritten(handle, BACKSTOP_MS + 15_000, 'the backstop to write the last, unacknowledged row');
     const after = (await eventsOf(teamId, 'wes')).slice(mark);
     expect(count(after, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toBe(1);
     expect(count(after, EventType.EVENT_TYPE_TIMER_STARTED)).toBeGreaterThanOrEqual(1);
@@ -82,9 +95,7 @@ it('writes rows nobody wrote through after the backstop delay, once', async () =
   const teamId = await seedTeam(h, { members: [{ userId: 'raw' }] });
   await h.withWorker(async (tq) => {
     const credits = creditsService(h, tq, { ledgerBackstopMs: BACKSTOP_MS });
-    const handle = h.client.workflow.getHandle(memberWorkflowId(teamId, 'raw'));
-    await credits.ensureStarted(teamId, 'raw');
-    await eventually(async () => ((await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined));
+    const handle = await startedMember(credits, teamId, 'raw');
 
     // Straight to the workflow, as a caller without write-through (or an API that died after the answer) would.
     const answered = Date.now();
@@ -104,7 +115,7 @@ it('writes rows nobody wrote through after the backstop delay, once', async () =
     );
     expect(Date.now() - answered).toBeGreaterThanOrEqual(BACKSTOP_MS - 500);
     expect(rows.map((r) => `${r.kind}:${r.millicredits}:${r.writtenBy}`)).toEqual(['consume:3000:workflow']);
-    await eventually(async () => ((await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined));
+    await outboxWritten(handle);
     expect((await ledger.list({ teamId, userId: 'raw' })).filter((r) => r.requestId === 'raw-1')).toHaveLength(1);
   });
 });
@@ -122,9 +133,7 @@ it('acknowledges nothing it could not write: a failing or hanging insert leaves 
       ledgerBackstopMs: BACKSTOP_MS,
       onWriteThroughError: (err) => errors.push(err),
     });
-    const handle = h.client.workflow.getHandle(memberWorkflowId(teamId, 'pgf'));
-    await credits.ensureStarted(teamId, 'pgf');
-    await eventually(async () => ((await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined));
+    const handle = await startedMember(credits, teamId, 'pgf');
     for (const id of ['f1', 'f2', 'f3']) {
       const answer = await credits.consume(teamId, 'pgf', { requestId: id, action: 'chat', millicredits: 1_000 });
       expect(answer.decision).toBe('allowed');
