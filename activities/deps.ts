@@ -1,3 +1,4 @@
+import type { CreditStore } from '../src/db/credit-store';
 import type { InvoiceStore } from '../src/db/invoice-store';
 import type { LedgerStore } from '../src/db/ledger-store';
 import type { NotificationStore } from '../src/db/notification-store';
@@ -7,6 +8,7 @@ import type { PlanCatalogue } from '../src/plans';
 
 /** What the activities need from the outside world, injected by the worker (and by tests). */
 export interface ActivityDeps {
+  credits: CreditStore;
   ledger: LedgerStore;
   invoices: InvoiceStore;
   teams: TeamStore;

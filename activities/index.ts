@@ -1,6 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { createInvoiceActivities } from './invoices';
-import { createLedgerActivities } from './ledger';
+import { createRecordActivities } from './records';
 import { createNotificationActivities } from './notifications';
 
 export type { ActivityDeps } from './deps';
@@ -8,7 +8,7 @@ export type { ActivityDeps } from './deps';
 /** All activities, with their dependencies injected (the worker registers the returned object). */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createLedgerActivities(deps),
+    ...createRecordActivities(deps),
     ...createInvoiceActivities(deps),
     ...createNotificationActivities(deps),
   };

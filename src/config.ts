@@ -16,11 +16,6 @@ export interface Config {
   provisioningToken?: string;
   dataDir: string;
   logLevel: string;
-  /**
-   * `LEDGER_BACKSTOP_SECONDS`: how long a member workflow waits for the API's write-through of a consumption's
-   * ledger row before writing it itself (unset: the workflow's default, 60 s). Applies to workflows started after.
-   */
-  ledgerBackstopMs?: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -38,17 +33,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     provisioningToken: env.PROVISIONING_TOKEN || undefined,
     dataDir: path.resolve(env.DATA_DIR ?? path.join(__dirname, '..', '.data')),
     logLevel: env.LOG_LEVEL ?? 'info',
-    ledgerBackstopMs: parseBackstop(env.LEDGER_BACKSTOP_SECONDS),
   };
-}
-
-function parseBackstop(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const seconds = Number(value);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
-    throw new Error(`LEDGER_BACKSTOP_SECONDS must be a whole number of seconds from 1 to 3600, got ${value}`);
-  }
-  return seconds * 1000;
 }
 
 /** For processes that need everything given (the worker and API run alone, as in docker-compose). */

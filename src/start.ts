@@ -112,7 +112,6 @@ async function main(): Promise<void> {
       taskQueue: config.taskQueue,
       provisioningToken,
       logger: pino({ level: config.logLevel, redact: ['req.headers.authorization'] }),
-      ledgerBackstopMs: config.ledgerBackstopMs,
     });
     await app.listen({ port: config.port, host: config.host });
     stops.push(() => app.close());

@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Knex } from 'knex';
 import { createActivities } from '../activities';
 import { loadConfig, requireSetting } from './config';
+import { CreditStore } from './db/credit-store';
 import { InvoiceStore } from './db/invoice-store';
 import { createDb, migrateLatest } from './db/knex';
 import { LedgerStore } from './db/ledger-store';
@@ -26,6 +27,7 @@ export interface CreateWorkerInput {
 
 export function activityDeps(db: Knex, mailer: Mailer, plans = PlanCatalogue.load()) {
   return {
+    credits: new CreditStore(db),
     ledger: new LedgerStore(db),
     invoices: new InvoiceStore(db),
     teams: new TeamStore(db),

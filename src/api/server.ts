@@ -2,6 +2,10 @@ import { Client, Connection } from '@temporalio/client';
 import type { Knex } from 'knex';
 import pino from 'pino';
 import { loadConfig, requireSetting } from '../config';
+import { LeaseHolder } from '../credits/lease-holder';
+import { MemberCredits } from '../credits/member-credits';
+import { WorkflowInputs } from '../credits/workflow-inputs';
+import { CreditStore } from '../db/credit-store';
 import { InvoiceStore } from '../db/invoice-store';
 import { createDb, migrateLatest } from '../db/knex';
 import { LedgerStore } from '../db/ledger-store';
@@ -9,7 +13,7 @@ import { NotificationStore } from '../db/notification-store';
 import { TeamStore } from '../db/team-store';
 import { TokenStore } from '../db/token-store';
 import { PlanCatalogue } from '../plans';
-import { CreditsService } from '../temporal/credits-service';
+import { MemberClient } from '../temporal/member-client';
 import { buildApp } from './app';
 
 export interface ApiServerInput {
@@ -20,32 +24,45 @@ export interface ApiServerInput {
   provisioningToken: string;
   plans?: PlanCatalogue;
   logger?: pino.Logger | false;
-  /** See `Config.ledgerBackstopMs`. */
-  ledgerBackstopMs?: number;
+  /** Grace window after each billing date before a team's invoice is finalized (tests shorten it). */
+  invoiceGraceMs?: number;
+}
+
+/** The member credits with their dependencies wired: the API's, and the tests'. */
+export function memberCredits(input: {
+  db: Knex;
+  client: Client;
+  taskQueue: string;
+  plans: PlanCatalogue;
+  invoiceGraceMs?: number;
+}): MemberCredits {
+  const store = new CreditStore(input.db);
+  const teams = new TeamStore(input.db);
+  const inputs = new WorkflowInputs(store, teams, input.plans, input.invoiceGraceMs);
+  const members = new MemberClient(input.client, inputs, input.taskQueue);
+  return new MemberCredits(store, teams, inputs, members, new LeaseHolder(store, members));
 }
 
 /** The API with its dependencies wired: used by `npm start`, by `npm run start:api` and by the tests. */
 export async function createApiApp(input: ApiServerInput) {
   const plans = input.plans ?? PlanCatalogue.load();
   const client = new Client({ connection: input.connection, namespace: input.namespace });
-  const teams = new TeamStore(input.db);
-  const ledger = new LedgerStore(input.db);
-  const logger = input.logger ?? false;
   return buildApp({
-    teams,
+    teams: new TeamStore(input.db),
     tokens: new TokenStore(input.db),
-    ledger,
+    ledger: new LedgerStore(input.db),
     invoices: new InvoiceStore(input.db),
     notifications: new NotificationStore(input.db),
     plans,
-    credits: new CreditsService(client, teams, plans, input.taskQueue, {
-      ledger,
-      ledgerBackstopMs: input.ledgerBackstopMs,
-      onWriteThroughError: (err) =>
-        logger && logger.warn({ err: String(err) }, 'ledger write-through failed; the workflow will write the rows'),
+    credits: memberCredits({
+      db: input.db,
+      client,
+      taskQueue: input.taskQueue,
+      plans,
+      invoiceGraceMs: input.invoiceGraceMs,
     }),
     provisioningToken: input.provisioningToken,
-    logger,
+    logger: input.logger ?? false,
     health: async () => ({
       database: await input.db
         .raw('select 1')
@@ -71,7 +88,6 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     provisioningToken: requireSetting(config.provisioningToken, 'PROVISIONING_TOKEN'),
     logger: pino({ level: config.logLevel, redact: ['req.headers.authorization'] }),
-    ledgerBackstopMs: config.ledgerBackstopMs,
   });
   await app.listen({ port: config.port, host: config.host });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

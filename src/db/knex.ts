@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import * as initial from '../../migrations/20261125190000_initial';
 import * as ledgerWrittenBy from '../../migrations/20261126040000_ledger_written_by';
+import * as budgetLeases from '../../migrations/20261202030000_budget_leases';
 
 // bigint columns hold millicredits and minor units: return them as numbers, refusing silent precision loss.
 pg.types.setTypeParser(20, (value: string) => {
@@ -14,6 +15,7 @@ pg.types.setTypeParser(20, (value: string) => {
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125190000_initial': initial,
   '20261126040000_ledger_written_by': ledgerWrittenBy,
+  '20261202030000_budget_leases': budgetLeases,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

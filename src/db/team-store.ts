@@ -20,6 +20,8 @@ export interface Member {
   status: 'active' | 'removed';
   joinedAt: number;
   removedAt: number | null;
+  /** PAYG as Billing last set it for this member (null: never set, the plan default). */
+  paygEnabled: boolean | null;
 }
 
 interface TeamRow {
@@ -39,6 +41,7 @@ interface MemberRow {
   status: 'active' | 'removed';
   joined_at: Date;
   removed_at: Date | null;
+  payg_enabled: boolean | null;
 }
 
 /** Teams and members: the provisioning side of the product. */
@@ -104,6 +107,11 @@ export class TeamStore {
     return n > 0;
   }
 
+  /** Remember Billing's PAYG choice for the member (it outlives a removal and re-add). */
+  async setPayg(teamId: string, userId: string, enabled: boolean): Promise<void> {
+    await this.db('members').where({ team_id: teamId, user_id: userId }).update({ payg_enabled: enabled });
+  }
+
   /** Active members holding any of the roles: who receives the team's emails. */
   async contacts(teamId: string, roles: Role[]): Promise<Member[]> {
     const rows = await this.db<MemberRow>('members')
@@ -134,5 +142,6 @@ function toMember(r: MemberRow): Member {
     status: r.status,
     joinedAt: r.joined_at.getTime(),
     removedAt: r.removed_at ? r.removed_at.getTime() : null,
+    paygEnabled: r.payg_enabled,
   };
 }

@@ -13,7 +13,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import fc from 'fast-check';
 import pino from 'pino';
 import { createApiApp } from '../../src/api/server';
-import { parseCreditAmount } from '../../workflows/domain/credits';
+import { parseCreditAmount, parseCredits } from '../../workflows/domain/credits';
 import { AGENT_ACTIONS } from '../../workflows/domain/plans';
 import { memberWorkflowId } from '../../workflows/ids';
 import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
@@ -174,11 +174,27 @@ function validTeam(text: string, plans: string[]): boolean {
 
 // ---- what the accepted requests should have left behind ----
 
-/** Every accepted Update on fz's workflow (2xx or 402 from an update route), duplicates included. */
+/** Every accepted request on fz's credits (2xx or 402 from a credits route), repeats included. */
 const acceptedUpdates: { name: 'consume' | 'setPayg' | 'purchaseCredits'; key?: string }[] = [];
 /** The first answer per requestId / purchaseId: the only ones that may write ledger rows. */
 const firstConsumption = new Map<string, { decision: string; charged: Record<string, string> }>();
+/** What each requestId / purchaseId was first asked with: the same id with another body is a 409. */
+const firstBody = new Map<string, string>();
 const purchases = new Set<string>();
+
+/** The part of a body a repeat must match (action and amount; the amount as exact millicredits). */
+function fingerprintOf(route: 'consume' | 'purchaseCredits', body: Record<string, unknown>): string {
+  const credits = parseCredits(body.credits);
+  return route === 'consume' ? `${route}:${String(body.action)}:${credits}` : `${route}:${credits}`;
+}
+/** A valid body reusing an id with another action or amount: answered 409, nothing else happens. */
+function reusesId(route: 'consume' | 'purchaseCredits', text: string): boolean {
+  const body = JSON.parse(text) as Record<string, unknown>;
+  const key = `${route}:${String(route === 'consume' ? body.requestId : body.purchaseId)}`;
+  const first = firstBody.get(key);
+  if (first === undefined) firstBody.set(key, fingerprintOf(route, body));
+  return first !== undefined && first !== fingerprintOf(route, body);
+}
 
 // ---- generators ----
 
@@ -310,7 +326,7 @@ function remember(route: 'consume' | 'setPayg' | 'purchaseCredits', text: string
     acceptedUpdates.push({ name: route, key });
     const answer = res.json as { decision: string; charged: Record<string, string> };
     if (!firstConsumption.has(key)) firstConsumption.set(key, answer);
-    else expect(answer.decision).toBe(firstConsumption.get(key)!.decision);
+    else expect(answer).toEqual(firstConsumption.get(key)); // the first answer, whole
   } else if (route === 'purchaseCredits') {
     const key = body.purchaseId as string;
     acceptedUpdates.push({ name: route, key });
@@ -350,9 +366,13 @@ describe('API fuzzing (fast-check)', () => {
       fc.asyncProperty(consumeBody, async (text) => {
         const res = await send('POST', fzPath('consumptions'), { token: agent, body: text });
         const valid = validConsume(text);
-        expectStatus(res, unlessTooLarge(text, valid ? [200, 402] : [400]), `consume ${text.slice(0, 200)}`);
+        const reused = valid && Buffer.byteLength(text, 'utf8') <= BODY_LIMIT && reusesId('consume', text);
+        const statuses = reused ? [409] : valid ? [200, 402] : [400];
+        expectStatus(res, unlessTooLarge(text, statuses), `consume ${text.slice(0, 200)}`);
         if (res.status === 413) return;
-        if (valid) {
+        if (reused) {
+          expect((res.json as { error: { code: string } }).error.code).toBe('idempotency_key_reused');
+        } else if (valid) {
           expect(res.json).toMatchObject({ decision: expect.any(String), balance: { used: expect.any(String) } });
           remember('consume', text, res);
         } else {
@@ -380,12 +400,13 @@ describe('API fuzzing (fast-check)', () => {
             const res = await send('POST', fzPath('credit-purchases'), { token: billing, body: text });
             const valid = validPurchase(text);
             const seen = valid && purchases.has(JSON.parse(text).purchaseId);
+            const reused = valid && Buffer.byteLength(text, 'utf8') <= BODY_LIMIT && reusesId('purchaseCredits', text);
             expectStatus(
               res,
-              unlessTooLarge(text, valid ? [seen ? 200 : 201] : [400]),
+              unlessTooLarge(text, reused ? [409] : valid ? [seen ? 200 : 201] : [400]),
               `purchase ${text.slice(0, 200)}`,
             );
-            if (valid && res.status !== 413) remember(route, text, res);
+            if (valid && !reused && res.status !== 413) remember(route, text, res);
           }
         },
       ),
@@ -756,26 +777,26 @@ describe('API fuzzing (fast-check)', () => {
     await new Promise((r) => setTimeout(r, 500)); // nothing more arrives
     expect(await rowsNow()).toEqual(expected);
 
-    // History (every run: the dev server of `npm test` suggests continue-as-new every 300 events): exactly one
-    // accepted Update per accepted request, carrying that request; none from the rejected ones.
+    // History (every run: the dev server of `npm test` suggests continue-as-new every 300 events): every PAYG
+    // switch is one Update; consumptions and purchases reach the workflow only when no lease covers them or
+    // PostgreSQL holds no answer yet, and then carry an accepted key. No rejected request reached it.
     const events = await fullHistory(memberWorkflowId(teamF, 'fz'));
     const accepted = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-    const names = accepted.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name);
-    expect(names.sort()).toEqual(acceptedUpdates.map((u) => u.name).sort());
-    const keys = accepted
-      .map((e) => {
-        const payload = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads?.[0];
-        const arg = payload?.data ? JSON.parse(Buffer.from(payload.data).toString('utf8')) : undefined;
-        return (arg?.requestId ?? arg?.purchaseId) as string | undefined;
-      })
-      .filter((k): k is string => k !== undefined)
-      .sort();
-    expect(keys).toEqual(
-      acceptedUpdates
-        .map((u) => u.key)
-        .filter((k): k is string => k !== undefined)
-        .sort(),
+    const argsOf = (e: (typeof accepted)[number]) => {
+      const payload = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads?.[0];
+      return (payload?.data ? JSON.parse(Buffer.from(payload.data).toString('utf8')) : {}) as Record<string, string>;
+    };
+    const nameOf = (e: (typeof accepted)[number]) =>
+      e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name;
+    expect(accepted.filter((e) => nameOf(e) === 'setPayg')).toHaveLength(
+      acceptedUpdates.filter((u) => u.name === 'setPayg').length,
     );
+    const acceptedKeys = new Set(acceptedUpdates.map((u) => u.key).filter((k) => k !== undefined));
+    const carried = accepted
+      .filter((e) => nameOf(e) !== 'setPayg')
+      .map((e) => argsOf(e).requestId ?? argsOf(e).purchaseId);
+    expect(carried.filter((k) => !acceptedKeys.has(k))).toEqual([]);
+    for (const purchaseId of purchases) expect(carried).toContain(purchaseId); // purchases are the workflow's
     expect(events.some((e) => e.workflowExecutionUpdateRejectedEventAttributes)).toBe(false);
     // The other members were only ever named by rejected requests: no Update at all.
     for (const userId of ['fb', 'fzput']) {

@@ -2,7 +2,7 @@
  * The exact set of emails for a scripted month, read from a real SMTP listener: member alerts, Admin and
  * Billing emails, and the one Billing email when the team's PAYG charges pass the threshold.
  */
-import { creditsService, createHarness, eventually, seedTeam, type Harness } from '../support/harness';
+import { credits as memberCredits, createHarness, eventually, seedTeam, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -30,7 +30,7 @@ it('sends exactly the emails of a scripted month', async () => {
       .sort();
 
   await h.withWorker(async (taskQueue) => {
-    const credits = creditsService(h, taskQueue);
+    const credits = memberCredits(h, taskQueue);
     const spend = async (userId: string, prefix: string, credits_: number[]) => {
       for (const [i, c] of credits_.entries()) {
         await credits.consume(teamId, userId, { requestId: `${prefix}-${i}`, action: 'chat', millicredits: c * 1000 });

@@ -1,12 +1,13 @@
 /**
- * The member workflow's two delivery lanes are independent: while the mail server is down (the notification
- * activity retrying), consumptions still reach the ledger; once it is back, each email goes out once.
+ * The member workflow's delivery lanes are independent: while the mail server is down (the notification activity
+ * retrying), consumptions still reach the ledger and a purchase's charge still reaches the invoice; once SMTP is
+ * back, each email goes out once.
  */
+import { InvoiceStore } from '../../src/db/invoice-store';
 import { LedgerStore } from '../../src/db/ledger-store';
-import { CreditsService } from '../../src/temporal/credits-service';
 import { memberWorkflowId } from '../../workflows/ids';
 import { creditStateQuery } from '../../workflows/member-credits/messages';
-import { createHarness, eventually, seedTeam, type Harness } from '../support/harness';
+import { credits as memberCredits, createHarness, eventually, seedTeam, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -14,36 +15,47 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-it('writes the ledger while SMTP is down, and sends each email once when it is back', async () => {
-  const teamId = await seedTeam(h, { plan: 'free', members: [{ userId: 'zoe' }] });
+it('writes the ledger and posts charges while SMTP is down, and sends each email once when it is back', async () => {
+  const teamId = await seedTeam(h, { plan: 'basic', members: [{ userId: 'zoe' }] });
   const smtpPort = Number(new URL(h.smtpUrl).port);
   const ledger = new LedgerStore(h.db);
+  const invoices = new InvoiceStore(h.db);
   await h.withWorker(async (tq) => {
-    const credits = new CreditsService(h.client, h.teams, h.plans, tq, { ledgerBackstopMs: 1_000 });
+    const credits = memberCredits(h, tq);
     const handle = h.client.workflow.getHandle(memberWorkflowId(teamId, 'zoe'));
-    await credits.ensureStarted(teamId, 'zoe');
-    await eventually(async () => ((await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined));
+    await credits.members.ensureStarted(teamId, 'zoe');
+    await eventually(async () => ((await handle.query(creditStateQuery)).pendingRecords === 0 ? true : undefined));
 
     await h.mail.stop();
     try {
-      // 40 of the free plan's 50 credits: the 75 % notification is due, and cannot be sent.
-      await credits.consume(teamId, 'zoe', { requestId: 'a', action: 'write_tests', millicredits: 40_000 });
-      const stuck = await eventually(
+      // 300 of the basic plan's 400 credits: the 75 % notification is due, and cannot be sent.
+      for (const requestId of ['a', 'b']) {
+        const answer = await credits.consume(teamId, 'zoe', {
+          requestId,
+          action: 'write_tests',
+          millicredits: 150_000,
+        });
+        expect(answer.decision).toBe('allowed');
+      }
+      // The answer came after its ledger row was written: no waiting for the mail server.
+      expect((await ledger.list({ teamId, userId: 'zoe' })).map((r) => `${r.kind}:${r.millicredits}`)).toEqual([
+        'grant:400000',
+        'consume:150000',
+        'consume:150000',
+      ]);
+      // Still down: a purchase is charged to the invoice at once.
+      await credits.purchase(teamId, 'zoe', 'buy-1', 10_000);
+      const open = await eventually(
         async () => {
-          const v = await handle.query(creditStateQuery);
-          return v.pendingLedgerWrites === 0 ? v : undefined;
+          const [inv] = await invoices.list(teamId);
+          return inv && inv.totalMinor > 0 ? inv : undefined;
         },
         20_000,
-        'the ledger lane to drain while SMTP is down',
+        'the purchase charge on the invoice while SMTP is down',
       );
-      expect(stuck.pendingDeliveries).toBe(1);
-      expect((await ledger.list({ teamId, userId: 'zoe' })).map((r) => `${r.kind}:${r.millicredits}`)).toEqual([
-        'grant:50000',
-        'consume:40000',
-      ]);
-      // Still down, still accepted and recorded.
-      await credits.consume(teamId, 'zoe', { requestId: 'b', action: 'write_tests', millicredits: 5_000 });
-      await eventually(async () => ((await ledger.list({ teamId, userId: 'zoe' })).length === 3 ? true : undefined));
+      expect(open.totalMinor).toBe(35);
+      const stuck = await handle.query(creditStateQuery);
+      expect(stuck.pendingDeliveries).toBe(1); // the notification, and only it
       expect(h.mail.messages).toHaveLength(0);
     } finally {
       await h.mail.start(smtpPort);

@@ -7,7 +7,7 @@ import { InvoiceStore } from '../../src/db/invoice-store';
 import { NotificationStore } from '../../src/db/notification-store';
 import { memberWorkflowId } from '../../workflows/ids';
 import { consumeCreditsUpdate, creditStateQuery } from '../../workflows/member-credits/messages';
-import { creditsService, createHarness, eventually, seedTeam, type Harness } from '../support/harness';
+import { credits as memberCredits, createHarness, eventually, seedTeam, type Harness } from '../support/harness';
 
 let h: Harness;
 let ledger: LedgerStore;
@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const service = (taskQueue: string) => creditsService(h, taskQueue);
+const service = (taskQueue: string) => memberCredits(h, taskQueue);
 const rowsOf = async (teamId: string, userId: string, count: number) =>
   eventually(
     async () => {
@@ -46,10 +46,13 @@ describe('member credits workflow (dev server)', () => {
       const again = await credits.consume(teamId, 'ann', {
         requestId: 'req-1',
         action: 'write_tests',
-        millicredits: 9_000,
+        millicredits: 2_500,
       });
-      expect(first).toMatchObject({ decision: 'allowed', duplicate: false, balance: { used: 2_500 } });
-      expect(again).toEqual({ ...first, duplicate: true });
+      await expect(
+        credits.consume(teamId, 'ann', { requestId: 'req-1', action: 'write_tests', millicredits: 9_000 }),
+      ).rejects.toMatchObject({ code: 'idempotency_key_reused' });
+      expect(first).toMatchObject({ decision: 'allowed', balance: { used: 2_500 } });
+      expect(again).toEqual(first);
       const rows = await rowsOf(teamId, 'ann', 2);
       expect(rows.map((r) => `${r.kind}:${r.millicredits}:${r.requestId ?? ''}`)).toEqual([
         'grant:400000:',
@@ -62,7 +65,7 @@ describe('member credits workflow (dev server)', () => {
     const teamId = await seedTeam(h, { members: [{ userId: 'bob' }] });
     await h.withWorker(async (tq) => {
       const credits = service(tq);
-      await credits.ensureStarted(teamId, 'bob');
+      await credits.members.ensureStarted(teamId, 'bob');
       const answers = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
           credits.consume(teamId, 'bob', { requestId: `c-${i}`, action: 'chat', millicredits: 1_000 + i }),
@@ -74,11 +77,10 @@ describe('member credits workflow (dev server)', () => {
           credits.consume(teamId, 'bob', { requestId: `c-${i}`, action: 'chat', millicredits: 1_000 + i }),
         ),
       );
-      expect(answers.every((a) => a.decision === 'allowed' && !a.duplicate)).toBe(true);
-      expect(repeats.every((a) => a.duplicate)).toBe(true);
+      expect(answers.every((a) => a.decision === 'allowed')).toBe(true);
+      expect(repeats).toEqual(answers);
       const expected = Array.from({ length: 50 }, (_, i) => 1_000 + i).reduce((a, b) => a + b, 0);
-      const view = await credits.state(teamId, 'bob');
-      expect(view.balance.used).toBe(expected);
+      expect((await credits.balance(teamId, 'bob')).balance.used).toBe(expected);
       const rows = await rowsOf(teamId, 'bob', 51);
       const consumed = rows.filter((r) => r.kind === 'consume');
       expect(consumed).toHaveLength(50);
@@ -100,14 +102,14 @@ describe('member credits workflow (dev server)', () => {
       ).toMatchObject({ decision: 'allowed' });
       const refused = await credits.consume(teamId, 'cat', { requestId: 'c', action: 'chat', millicredits: 1 });
       expect(refused).toMatchObject({ decision: 'refused', reason: 'paused', balance: { paused: true, remaining: 0 } });
-      expect((await credits.setPayg(teamId, 'cat', true)).paused).toBe(false);
+      expect((await credits.setPayg(teamId, 'cat', true)).balance.paused).toBe(false);
       const payg = await credits.consume(teamId, 'cat', { requestId: 'd', action: 'chat', millicredits: 12_500 });
       expect(payg).toMatchObject({
         decision: 'allowed_payg',
         charged: { payg: 12_500 },
         balance: { paygCredits: 12_500, paygChargeMinor: 50 },
       });
-      expect((await credits.setPayg(teamId, 'cat', false)).paused).toBe(true);
+      expect((await credits.setPayg(teamId, 'cat', false)).balance.paused).toBe(true);
       expect(await credits.consume(teamId, 'cat', { requestId: 'e', action: 'chat', millicredits: 1 })).toMatchObject({
         decision: 'refused',
         reason: 'paused',
@@ -122,11 +124,12 @@ describe('member credits workflow (dev server)', () => {
     const teamId = await seedTeam(h, { members: [{ userId: 'dan' }] });
     await h.withWorker(async (tq) => {
       const credits = service(tq);
-      const bought = await credits.purchase(teamId, 'dan', { purchaseId: 'buy-1', millicredits: 50_000 });
+      const bought = await credits.purchase(teamId, 'dan', 'buy-1', 50_000);
       expect(bought).toMatchObject({ amountMinor: 175, balance: { purchased: 50_000, remaining: 450_000 } });
-      expect((await credits.purchase(teamId, 'dan', { purchaseId: 'buy-1', millicredits: 50_000 })).duplicate).toBe(
-        true,
-      );
+      expect((await credits.purchase(teamId, 'dan', 'buy-1', 50_000)).duplicate).toBe(true);
+      await expect(credits.purchase(teamId, 'dan', 'buy-1', 60_000)).rejects.toMatchObject({
+        code: 'idempotency_key_reused',
+      });
       const r = await credits.consume(teamId, 'dan', { requestId: 'x', action: 'chat', millicredits: 199_000 });
       await credits.consume(teamId, 'dan', { requestId: 'y', action: 'chat', millicredits: 199_000 });
       const z = await credits.consume(teamId, 'dan', { requestId: 'z', action: 'chat', millicredits: 10_000 });
@@ -182,7 +185,7 @@ describe('member credits workflow (dev server)', () => {
           'payer: eve has moved to pay-as-you-go',
         ].sort(),
       );
-      expect((await credits.state(teamId, 'eve')).notificationsSent).toEqual([
+      expect((await credits.members.state(teamId, 'eve')).notificationsSent).toEqual([
         'member_75',
         'member_100',
         'member_exceeded',
@@ -194,12 +197,10 @@ describe('member credits workflow (dev server)', () => {
     const teamId = await seedTeam(h, { members: [{ userId: 'fay' }] });
     await h.withWorker(async (tq) => {
       const credits = service(tq);
-      await credits.ensureStarted(teamId, 'fay');
+      await credits.members.ensureStarted(teamId, 'fay');
       const handle = h.client.workflow.getHandle(memberWorkflowId(teamId, 'fay'));
       await rowsOf(teamId, 'fay', 1);
-      await eventually(async () =>
-        (await handle.query(creditStateQuery)).pendingLedgerWrites === 0 ? true : undefined,
-      );
+      await eventually(async () => ((await handle.query(creditStateQuery)).pendingRecords === 0 ? true : undefined));
       await new Promise((r) => setTimeout(r, 300));
       const before = (await handle.fetchHistory()).events?.length ?? 0;
       for (const bad of [
@@ -208,13 +209,14 @@ describe('member credits workflow (dev server)', () => {
         { requestId: 'r', action: 'chat', millicredits: -5 },
         { requestId: 'r', action: 'chat', millicredits: 10_000_000 },
       ]) {
-        await expect(handle.executeUpdate(consumeCreditsUpdate, { args: [bad] })).rejects.toBeInstanceOf(
+        const input = { ...bad, holder: 'test', checkedAt: Date.now() };
+        await expect(handle.executeUpdate(consumeCreditsUpdate, { args: [input] })).rejects.toBeInstanceOf(
           WorkflowUpdateFailedError,
         );
       }
       await expect(
         credits.consume(teamId, 'fay', { requestId: 'r', action: 'nope', millicredits: 1 }),
-      ).rejects.toMatchObject({ status: 400 });
+      ).rejects.toMatchObject({ code: 'invalid_request' });
       const events = (await handle.fetchHistory()).events ?? [];
       const updateEvents = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
       expect(updateEvents).toHaveLength(0);
@@ -228,23 +230,26 @@ describe('member credits workflow (dev server)', () => {
     const teamId = await seedTeam(h, { members: [{ userId: 'gus' }] });
     await h.withWorker(async (tq) => {
       const credits = service(tq);
-      await credits.ensureStarted(teamId, 'gus');
+      await credits.members.ensureStarted(teamId, 'gus');
       const handle = h.client.workflow.getHandle(memberWorkflowId(teamId, 'gus'));
       const firstRun = (await handle.describe()).runId;
-      const n = 120;
+      // Past the allowance every consumption is PAYG, decided by the workflow: enough Updates to pass 300 events.
+      await credits.consume(teamId, 'gus', { requestId: 'all', action: 'chat', millicredits: 200_000 });
+      await credits.consume(teamId, 'gus', { requestId: 'all-2', action: 'chat', millicredits: 200_000 });
+      const n = 60;
       for (let i = 0; i < n; i++) {
         const r = await credits.consume(teamId, 'gus', { requestId: `k-${i}`, action: 'chat', millicredits: 1_000 });
-        expect(r.duplicate).toBe(false);
+        expect(r.decision).toBe('allowed_payg');
       }
-      // Retries of requests answered by earlier runs are still recognised.
-      const retried = await credits.consume(teamId, 'gus', { requestId: 'k-0', action: 'chat', millicredits: 1_000 });
-      expect(retried.duplicate).toBe(true);
+      // Retries of requests answered by earlier runs get their first answer.
+      const first = await credits.consume(teamId, 'gus', { requestId: 'k-0', action: 'chat', millicredits: 1_000 });
+      expect(first.balance.paygCredits).toBe(1_000);
       const lastRun = (await handle.describe()).runId;
       expect(lastRun).not.toBe(firstRun);
       const view = await handle.query(creditStateQuery);
-      expect(view.balance.used).toBe(n * 1_000);
-      const rows = await rowsOf(teamId, 'gus', n + 1);
-      expect(rows.filter((r) => r.kind === 'consume')).toHaveLength(n);
+      expect(view.balance).toMatchObject({ used: 400_000, paygCredits: n * 1_000 });
+      const rows = await rowsOf(teamId, 'gus', n + 3);
+      expect(rows.filter((r) => r.kind === 'payg')).toHaveLength(n);
       expect(rows.filter((r) => r.kind === 'grant')).toHaveLength(1);
       expect(new Set(rows.map((r) => r.runId)).size).toBeGreaterThan(1);
     });
@@ -257,8 +262,8 @@ describe('member credits workflow (dev server)', () => {
       await credits.consume(teamId, 'hal', { requestId: 'a', action: 'chat', millicredits: 150_000 });
       await credits.consume(teamId, 'hal', { requestId: 'b', action: 'chat', millicredits: 150_000 });
       await credits.consume(teamId, 'hal', { requestId: 'c', action: 'chat', millicredits: 150_000 });
-      await credits.remove(teamId, 'hal');
       await h.teams.markRemoved(teamId, 'hal');
+      await credits.members.remove(teamId, 'hal');
       const handle = h.client.workflow.getHandle(memberWorkflowId(teamId, 'hal'));
       await expect(handle.result()).resolves.toMatchObject({ reason: 'removed' });
       const [rec] = await eventually(async () => {
@@ -275,7 +280,7 @@ describe('member credits workflow (dev server)', () => {
       expect(periodBalances(rec)).toBe(true);
       await expect(
         credits.consume(teamId, 'hal', { requestId: 'd', action: 'chat', millicredits: 1 }),
-      ).rejects.toMatchObject({ status: 404 });
+      ).rejects.toMatchObject({ code: 'not_found' });
     });
   });
 });

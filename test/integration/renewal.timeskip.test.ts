@@ -7,7 +7,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { InvoiceStore } from '../../src/db/invoice-store';
 import { LedgerStore, periodBalances } from '../../src/db/ledger-store';
 import { paygChargeMinor } from '../../workflows/domain/money';
-import { creditsService, createTimeSkippingHarness, eventually, seedTeam, type Harness } from '../support/harness';
+import {
+  credits as memberCredits,
+  createTimeSkippingHarness,
+  eventually,
+  seedTeam,
+  type Harness,
+} from '../support/harness';
 
 jest.setTimeout(300_000);
 
@@ -46,12 +52,12 @@ it('renews 14 periods with anchor day 31 across a leap February, with no rollove
   const invoices = new InvoiceStore(h.db);
 
   await h.withWorker(async (taskQueue) => {
-    const credits = creditsService(h, taskQueue);
-    await credits.ensureTeamBilling(teamId);
+    const credits = memberCredits(h, taskQueue);
+    await credits.members.ensureTeamBilling(teamId);
     for (let i = 0; i < 14; i++) {
       const view = await eventually(
         async () => {
-          const v = await credits.state(teamId, 'ida');
+          const v = await credits.members.state(teamId, 'ida');
           return new Date(v.balance.periodStart).toISOString().slice(0, 10) === starts[i] ? v : undefined;
         },
         30_000,

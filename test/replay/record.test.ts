@@ -16,7 +16,7 @@ import { memberWorkflowId, teamWorkflowId } from '../../workflows/ids';
 import { creditStateQuery } from '../../workflows/member-credits/messages';
 import type { MemberCreditsView } from '../../workflows/member-credits/types';
 import {
-  creditsService,
+  credits as memberCredits,
   createHarness,
   createTimeSkippingHarness,
   eventually,
@@ -82,7 +82,7 @@ function drained(client: Client, teamId: string, userId: string): Promise<Member
   return eventually(
     async () => {
       const view = await client.workflow.getHandle(memberWorkflowId(teamId, userId)).query(creditStateQuery);
-      return view.pendingLedgerWrites === 0 && view.pendingDeliveries === 0 ? view : undefined;
+      return view.pendingRecords === 0 && view.pendingDeliveries === 0 ? view : undefined;
     },
     30_000,
     `${userId}'s outboxes to drain`,
@@ -111,8 +111,8 @@ maybe('record histories on the time-skipping test server', () => {
     const periods = [[150_000, 150_000], [200_000, 200_000, 20_000], [50_000], []];
 
     await h.withWorker(async (taskQueue) => {
-      const credits = creditsService(h, taskQueue);
-      await credits.ensureTeamBilling(teamId);
+      const credits = memberCredits(h, taskQueue);
+      await credits.members.ensureTeamBilling(teamId);
       const teamFirstRun = await currentRunId(h.client, teamWorkflowId(teamId));
       let memberFirstRun: string | undefined;
 
@@ -176,20 +176,22 @@ maybe('record histories on the dev server', () => {
       members: [{ userId: 'cat' }, { userId: 'bill', roles: ['billing', 'member'] }],
     });
     await h.withWorker(async (tq) => {
-      const credits = creditsService(h, tq);
+      const credits = memberCredits(h, tq);
       const consume = (requestId: string, millicredits: number) =>
         credits.consume(teamId, 'cat', { requestId, action: 'chat', millicredits });
-      expect(await credits.setPayg(teamId, 'cat', false)).toMatchObject({ paygEnabled: false });
+      expect(await credits.setPayg(teamId, 'cat', false)).toMatchObject({ balance: { paygEnabled: false } });
       const firstRun = await currentRunId(h.client, memberWorkflowId(teamId, 'cat'));
       expect(await consume('a', 200_000)).toMatchObject({ decision: 'allowed' });
       expect(await consume('b', 100_000)).toMatchObject({ decision: 'allowed', balance: { remaining: 100_000 } });
       expect(await consume('c', 100_000)).toMatchObject({ decision: 'allowed', balance: { remaining: 0 } });
       expect(await consume('d', 5_000)).toMatchObject({ decision: 'refused', reason: 'paused' });
-      expect(await credits.setPayg(teamId, 'cat', true)).toMatchObject({ paygEnabled: true, paused: false });
+      expect(await credits.setPayg(teamId, 'cat', true)).toMatchObject({
+        balance: { paygEnabled: true, paused: false },
+      });
       expect(await consume('e', 12_500)).toMatchObject({ decision: 'allowed_payg', charged: { payg: 12_500 } });
-      expect(await credits.setPayg(teamId, 'cat', false)).toMatchObject({ paused: true });
+      expect(await credits.setPayg(teamId, 'cat', false)).toMatchObject({ balance: { paused: true } });
       expect(await consume('f', 1_000)).toMatchObject({ decision: 'refused', reason: 'paused' });
-      expect(await credits.purchase(teamId, 'cat', { purchaseId: 'buy-1', millicredits: 50_000 })).toMatchObject({
+      expect(await credits.purchase(teamId, 'cat', 'buy-1', 50_000)).toMatchObject({
         amountMinor: 175,
       });
       expect(await consume('g', 20_000)).toMatchObject({ decision: 'allowed', charged: { purchased: 20_000 } });
@@ -204,23 +206,26 @@ maybe('record histories on the dev server', () => {
   it(`${SCENARIOS.suggestedContinueAsNew}: continue-as-new inside a period when Temporal suggests it`, async () => {
     const teamId = await seedTeam(h, { members: [{ userId: 'gus' }] });
     await h.withWorker(async (tq) => {
-      const credits = creditsService(h, tq);
+      const credits = memberCredits(h, tq);
       const workflowId = memberWorkflowId(teamId, 'gus');
-      await credits.ensureStarted(teamId, 'gus');
+      await credits.members.ensureStarted(teamId, 'gus');
       const firstRun = await currentRunId(h.client, workflowId);
+      // Past the allowance every consumption is PAYG and reaches the workflow (within it, leases serve them).
+      await credits.consume(teamId, 'gus', { requestId: 'all', action: 'chat', millicredits: 200_000 });
+      await credits.consume(teamId, 'gus', { requestId: 'all-2', action: 'chat', millicredits: 200_000 });
       let n = 0;
       while ((await currentRunId(h.client, workflowId)) === firstRun) {
         expect(n).toBeLessThan(200);
         const r = await credits.consume(teamId, 'gus', { requestId: `k-${n++}`, action: 'chat', millicredits: 1_000 });
-        expect(r.duplicate).toBe(false);
+        expect(r.decision).toBe('allowed_payg');
       }
       // In the next run: a retry of a request the first run answered, and a new one.
       expect(
         await credits.consume(teamId, 'gus', { requestId: 'k-0', action: 'chat', millicredits: 1_000 }),
-      ).toMatchObject({ duplicate: true });
+      ).toMatchObject({ balance: { paygCredits: 1_000 } });
       expect(
         await credits.consume(teamId, 'gus', { requestId: 'last', action: 'chat', millicredits: 1_000 }),
-      ).toMatchObject({ duplicate: false, balance: { used: (n + 1) * 1_000 } });
+      ).toMatchObject({ balance: { paygCredits: (n + 1) * 1_000 } });
       await drained(h.client, teamId, 'gus');
       const runs = await saveRuns(h.client, workflowId, firstRun, SCENARIOS.suggestedContinueAsNew);
       expect(runs).toHaveLength(2);
@@ -231,14 +236,14 @@ maybe('record histories on the dev server', () => {
   it(`${SCENARIOS.removal}: the period closes early and the workflow completes`, async () => {
     const teamId = await seedTeam(h, { members: [{ userId: 'hal' }] });
     await h.withWorker(async (tq) => {
-      const credits = creditsService(h, tq);
+      const credits = memberCredits(h, tq);
       const workflowId = memberWorkflowId(teamId, 'hal');
       for (const requestId of ['a', 'b', 'c']) {
         await credits.consume(teamId, 'hal', { requestId, action: 'chat', millicredits: 150_000 });
       }
       const firstRun = await currentRunId(h.client, workflowId);
-      await credits.remove(teamId, 'hal');
       await h.teams.markRemoved(teamId, 'hal');
+      await credits.members.remove(teamId, 'hal');
       await expect(h.client.workflow.getHandle(workflowId).result()).resolves.toMatchObject({ reason: 'removed' });
       const runs = await saveRuns(h.client, workflowId, firstRun, SCENARIOS.removal);
       expect(types(runs).map((t) => t.at(-1))).toEqual(['WORKFLOW_EXECUTION_COMPLETED']);

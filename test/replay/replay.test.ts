@@ -6,7 +6,6 @@
  * How to change workflows safely: docs/changing-workflows.md.
  */
 import { Worker } from '@temporalio/worker';
-import { WRITE_THROUGH_PATCH } from '../../workflows/member-credits/workflow';
 import { workflowBundle } from '../support/harness';
 import { eventType, loadFixtures, loadPreviousFixtures, SCENARIOS, type Fixture, type HistoryEvent } from './fixtures';
 
@@ -22,14 +21,6 @@ const updates = (f: Fixture) =>
 const activities = (f: Fixture) =>
   events(f).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
 const markers = (f: Fixture) => events(f).flatMap((e) => e.markerRecordedEventAttributes?.markerName ?? []);
-/** The ids of the `patched()` markers of a run (decoded from the marker's payload). */
-const patchIds = (f: Fixture) =>
-  events(f).flatMap((e) => {
-    const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
-    if (!data) return [];
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data);
-    return [(JSON.parse(bytes.toString('utf8')) as { id: string }).id];
-  });
 const endsWith = (f: Fixture) => types(f).at(-1);
 const startedOf = (f: Fixture | undefined) => f && events(f)[0]?.workflowExecutionStartedEventAttributes;
 const runId = (f: Fixture) => startedOf(f)?.originalExecutionRunId;
@@ -85,24 +76,10 @@ describe('recorded histories', () => {
     expect(workflowType(run)).toBe('memberCreditsWorkflow');
     expect(new Set(updates(run))).toEqual(new Set(['consume', 'setPayg', 'purchaseCredits']));
     expect(new Set(activities(run))).toEqual(
-      new Set(['recordLedgerEntries', 'sendMemberNotifications', 'postInvoiceCharges']),
+      new Set(['writeMemberRecords', 'sendMemberNotifications', 'postInvoiceCharges']),
     );
-    // The only marker is the version of the write-through ledger lane (no local activity, no side effect).
-    expect(markers(run)).toEqual(['core_patch']);
-    expect(patchIds(run)).toEqual([WRITE_THROUGH_PATCH]);
-  });
-
-  it('every member run records the write-through patch; the kept runs of the earlier version do not', () => {
-    const memberRuns = fixtures.filter((f) => workflowType(f) === 'memberCreditsWorkflow');
-    expect(memberRuns.length).toBeGreaterThanOrEqual(8);
-    for (const run of memberRuns)
-      expect({ file: run.file, patches: patchIds(run) }).toEqual({
-        file: run.file,
-        patches: [WRITE_THROUGH_PATCH],
-      });
-    const kept = loadPreviousFixtures().filter((f) => f.file.startsWith(`previous/${WRITE_THROUGH_PATCH}/`));
-    expect(kept.length).toBeGreaterThanOrEqual(8);
-    for (const run of kept) expect(patchIds(run)).toEqual([]);
+    // No markers: no local activity, no side effect, no patch (nothing of an earlier version is deployed).
+    expect(markers(run)).toEqual([]);
   });
 
   it(`${SCENARIOS.suggestedContinueAsNew}: continue-as-new on Temporal's suggestion, before any timer fired`, () => {

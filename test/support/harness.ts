@@ -15,13 +15,13 @@ import {
 } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Knex } from 'knex';
-import { LedgerStore } from '../../src/db/ledger-store';
 import { TeamStore, type Role } from '../../src/db/team-store';
 import { createDb } from '../../src/db/knex';
 import { MailCatcher } from '../../src/mail-catcher';
 import { createSmtpMailer } from '../../src/mailer';
 import { PlanCatalogue } from '../../src/plans';
-import { CreditsService, type CreditsServiceOptions } from '../../src/temporal/credits-service';
+import { memberCredits } from '../../src/api/server';
+import type { MemberCredits } from '../../src/credits/member-credits';
 import { createWorker, WORKFLOWS_PATH } from '../../src/worker';
 
 export function env(name: 'DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_TEST_SERVER'): string {
@@ -53,20 +53,9 @@ export function workflowBundle(): Promise<WorkerOptions['workflowBundle']> {
   return bundle;
 }
 
-/**
- * The API's CreditsService on a test's task queue: ledger write-through on (as deployed), and a 2 s backstop so
- * that rows nobody wrote through (Updates sent straight to the workflow) reach the ledger within a test's patience.
- */
-export function creditsService(
-  h: Pick<Harness, 'client' | 'teams' | 'plans' | 'db'>,
-  taskQueue: string,
-  options: CreditsServiceOptions = {},
-): CreditsService {
-  return new CreditsService(h.client, h.teams, h.plans, taskQueue, {
-    ledger: new LedgerStore(h.db),
-    ledgerBackstopMs: 2_000,
-    ...options,
-  });
+/** The API's member credits (lease holder, Temporal client, PostgreSQL) on a test's task queue. */
+export function credits(h: Pick<Harness, 'client' | 'plans' | 'db'>, taskQueue: string): MemberCredits {
+  return memberCredits({ db: h.db, client: h.client, taskQueue, plans: h.plans });
 }
 
 export const uid = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -1,15 +1,37 @@
 import fc from 'fast-check';
 import { paygChargeMinor } from '../../workflows/domain/money';
 import { periodContaining } from '../../workflows/domain/periods';
-import { IDEMPOTENCY_WINDOW, MAX_WRITTEN_THROUGH_ACKS, MemberCreditsState } from '../../workflows/member-credits/state';
-import type { ConsumeInput, MemberIdentity } from '../../workflows/member-credits/types';
+import {
+  LEASE_TTL_MS,
+  MAX_PENDING_RECORDS,
+  MemberCreditsState,
+  REMEMBER_AFTER_WRITE_MS,
+} from '../../workflows/member-credits/state';
+import type { BudgetLease, ConsumeInput, LedgerEntry, MemberIdentity } from '../../workflows/member-credits/types';
 import { freePlan, paidPlan } from '../support/plans';
 
 const T0 = Date.UTC(2024, 0, 10, 12);
 const paid: MemberIdentity = { teamId: 't1', userId: 'u1', billingAnchorDay: 31, plan: paidPlan };
 const free: MemberIdentity = { ...paid, plan: freePlan };
+const ask = (requestId: string, millicredits: number, extra: Partial<ConsumeInput> = {}): ConsumeInput => ({
+  requestId,
+  action: 'write_tests',
+  millicredits,
+  holder: 'api-1',
+  ...extra,
+});
 const consume = (s: MemberCreditsState, requestId: string, millicredits: number) =>
-  s.consume({ requestId, action: 'write_tests', millicredits }, T0);
+  s.consume(ask(requestId, millicredits), T0);
+let leaseNo = 0;
+const lease = (s: MemberCreditsState, holder = 'api-1', now = T0) =>
+  s.grantLease(holder, now, 'run-1', `run-1:${++leaseNo}`);
+/** Everything pending in the records outbox, as written. */
+const entries = (s: MemberCreditsState): LedgerEntry[] => s.snapshot().pendingRecords.flatMap((i) => i.entries);
+const kinds = (s: MemberCreditsState) => entries(s).map((e) => `${e.kind}:${e.millicredits}`);
+const drain = (s: MemberCreditsState) => {
+  const next = s.nextRecords(10_000);
+  if (next) s.recordsStored(next.throughSeq);
+};
 
 describe('MemberCreditsState', () => {
   it('opens the period containing now with a full allowance and a grant row', () => {
@@ -22,7 +44,7 @@ describe('MemberCreditsState', () => {
       paused: false,
       paygEnabled: true,
     });
-    expect(s.pendingLedger).toEqual([expect.objectContaining({ kind: 'grant', millicredits: 100_000 })]);
+    expect(kinds(s)).toEqual(['grant:100000']);
   });
 
   it('spends allowance, then purchased credits, then PAYG', () => {
@@ -33,9 +55,8 @@ describe('MemberCreditsState', () => {
     const r3 = consume(s, 'r3', 7_500);
     expect(r3.decision).toBe('allowed_payg');
     expect(r3.charged).toEqual({ allowance: 0, purchased: 5_000, payg: 2_500 });
-    expect(r3.balance).toMatchObject({ remaining: 0, paygCredits: 2_500, paygChargeMinor: 10 });
-    const kinds = s.pendingLedger.map((e) => `${e.kind}:${e.millicredits}`);
-    expect(kinds).toEqual([
+    expect(s.balance()).toMatchObject({ remaining: 0, paygCredits: 2_500, paygChargeMinor: 10 });
+    expect(kinds(s)).toEqual([
       'grant:100000',
       'purchase:10000',
       'consume:95000',
@@ -45,36 +66,55 @@ describe('MemberCreditsState', () => {
     ]);
   });
 
-  it('returns the first answer for a repeated requestId and changes nothing', () => {
+  it('returns the first decision for a repeated requestId, and refuses the same id with another body', () => {
     const s = MemberCreditsState.open(paid, T0, 'run-1');
     const first = consume(s, 'same', 30_000);
-    const again = consume(s, 'same', 99_000);
-    expect(again).toEqual({ ...first, duplicate: true });
+    expect(consume(s, 'same', 30_000)).toEqual({ ...first, duplicate: true });
+    expect(() => consume(s, 'same', 99_000)).toThrow(/different request body/);
+    expect(() => s.consume({ ...ask('same', 30_000), action: 'chat' }, T0)).toThrow(/different request body/);
     expect(s.balance().used).toBe(30_000);
-    expect(s.pendingLedger.filter((e) => e.kind === 'consume')).toHaveLength(1);
+    expect(entries(s).filter((e) => e.kind === 'consume')).toHaveLength(1);
   });
 
-  it('keeps idempotency across a snapshot (continue-as-new) and bounds its memory', () => {
-    const s = MemberCreditsState.open({ ...paid, plan: { ...paidPlan, monthlyAllowance: 10_000_000 } }, T0, 'run-1');
-    for (let i = 0; i < IDEMPOTENCY_WINDOW + 10; i++) consume(s, `r${i}`, 1);
+  it('remembers a decision until its answer has been in PostgreSQL for a while, across continue-as-new', () => {
+    const s = MemberCreditsState.open(paid, T0, 'run-1');
+    consume(s, 'r1', 1_000);
     const restored = MemberCreditsState.fromSnapshot(s.snapshot());
-    expect(restored.snapshot().recentConsumptions).toHaveLength(IDEMPOTENCY_WINDOW);
-    expect(consume(restored, `r${IDEMPOTENCY_WINDOW + 9}`, 1).duplicate).toBe(true);
-    expect(restored.balance().used).toBe(IDEMPOTENCY_WINDOW + 10);
+    restored.forgetWritten(T0 + 10 * REMEMBER_AFTER_WRITE_MS);
+    expect(restored.knows('consume', 'r1')).toBe(true); // not written yet: kept however old
+    drain(restored);
+    restored.forgetWritten(T0 + REMEMBER_AFTER_WRITE_MS - 1);
+    expect(restored.knows('consume', 'r1')).toBe(true);
+    restored.forgetWritten(T0 + REMEMBER_AFTER_WRITE_MS);
+    expect(restored.knows('consume', 'r1')).toBe(false);
+  });
+
+  it('refuses new decisions, never the state, when the outbox is full (PostgreSQL down for long)', () => {
+    const big = { ...paid, plan: { ...paidPlan, monthlyAllowance: 10_000_000 } };
+    const s = MemberCreditsState.open(big, T0, 'run-1');
+    for (let i = 0; s.snapshot().pendingRecords.length < MAX_PENDING_RECORDS; i++) consume(s, `r${i}`, 1);
+    expect(() => s.validateConsume(ask('next', 1))).toThrow(/retry shortly/);
+    expect(() => s.validateConsume(ask('r0', 1))).not.toThrow(); // a repeat changes nothing: still answered
+    drain(s);
+    expect(() => s.validateConsume(ask('next', 1))).not.toThrow();
+    expect(JSON.stringify(s.snapshot()).length).toBeLessThan(2 * 1024 * 1024);
   });
 
   it('refuses without recording when PAYG is off: insufficient, then paused', () => {
     const s = MemberCreditsState.open(paid, T0, 'run-1');
     s.setPayg(false);
     consume(s, 'r1', 90_000);
-    const before = s.pendingLedger.length;
+    const before = entries(s).length;
     expect(consume(s, 'r2', 20_000)).toMatchObject({ decision: 'refused', reason: 'insufficient_credits' });
     consume(s, 'r3', 10_000);
-    expect(consume(s, 'r4', 1)).toMatchObject({ decision: 'refused', reason: 'paused', balance: { paused: true } });
-    expect(s.pendingLedger.length).toBe(before + 1);
-    expect(s.setPayg(true).paused).toBe(false);
+    expect(consume(s, 'r4', 1)).toMatchObject({ decision: 'refused', reason: 'paused' });
+    expect(s.balance().paused).toBe(true);
+    expect(entries(s).length).toBe(before + 1);
+    s.setPayg(true);
+    expect(s.balance().paused).toBe(false);
     expect(consume(s, 'r5', 1).decision).toBe('allowed_payg');
-    expect(s.setPayg(false).paused).toBe(true);
+    s.setPayg(false);
+    expect(s.balance().paused).toBe(true);
   });
 
   it('free plans have no PAYG and no purchases', () => {
@@ -87,17 +127,20 @@ describe('MemberCreditsState', () => {
   });
 
   it.each([
-    [{ requestId: '', action: 'chat', millicredits: 1 }, /requestId/],
-    [{ requestId: 'a b', action: 'chat', millicredits: 1 }, /requestId/],
-    [{ requestId: 'x'.repeat(129), action: 'chat', millicredits: 1 }, /requestId/],
-    [{ requestId: 'r', action: 'rm -rf', millicredits: 1 }, /unknown action/],
-    [{ requestId: 'r', action: 'chat', millicredits: 0 }, /positive/],
-    [{ requestId: 'r', action: 'chat', millicredits: 1.5 }, /positive/],
-    [{ requestId: 'r', action: 'chat', millicredits: -1 }, /positive/],
-    [{ requestId: 'r', action: 'chat', millicredits: 200_001 }, /maximum/],
-  ])('validator rejects %j', (input, message) => {
+    [{ requestId: '' }, /requestId/],
+    [{ requestId: 'a b' }, /requestId/],
+    [{ requestId: 'x'.repeat(129) }, /requestId/],
+    [{ action: 'rm -rf' }, /unknown action/],
+    [{ millicredits: 0 }, /positive/],
+    [{ millicredits: 1.5 }, /positive/],
+    [{ millicredits: -1 }, /positive/],
+    [{ millicredits: 200_001 }, /maximum/],
+    [{ holder: '' }, /holder/],
+    [{ returnLeases: 'x' }, /returnLeases/],
+    [{ returnLeases: [{ leaseId: 'l', used: -1 }] }, /invalid lease/],
+  ])('validator rejects %j', (extra, message) => {
     const s = MemberCreditsState.open(paid, T0, 'run-1');
-    expect(() => s.validateConsume(input)).toThrow(message);
+    expect(() => s.validateConsume({ ...ask('r', 1), ...extra } as ConsumeInput)).toThrow(message);
   });
 
   it('notifies 75 %, 100 % and exceeded once each, with the PAYG outcome in the 100 % message', () => {
@@ -114,16 +157,92 @@ describe('MemberCreditsState', () => {
     expect(s.pendingNotifications[1].continuesWithPayg).toBe(true);
   });
 
+  it('measures thresholds against allowance plus purchases', () => {
+    const s = MemberCreditsState.open(paid, T0, 'run-1');
+    s.purchase({ purchaseId: 'p', millicredits: 100_000 }, T0);
+    consume(s, 'a', 149_999);
+    expect(s.pendingNotifications).toHaveLength(0);
+    consume(s, 'b', 1);
+    expect(s.pendingNotifications.map((n) => [n.kind, n.usedMillicredits, n.totalMillicredits])).toEqual([
+      ['member_75', 150_000, 200_000],
+    ]);
+  });
+
+  describe('budget leases', () => {
+    it('hands out what is free below the next threshold, so the crossing consumption comes back', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1');
+      const l1 = lease(s) as BudgetLease;
+      expect(l1).toMatchObject({ credits: 74_999, allowanceCredits: 74_999, expiresAt: T0 + LEASE_TTL_MS });
+      expect(lease(s)).toBeUndefined(); // all of it is out, to this holder
+      // The holder spent 74.999 and gives it back with the consumption that did not fit.
+      s.settleLeases([{ leaseId: l1.leaseId, used: 74_999 }]);
+      expect(consume(s, 'cross', 2).decision).toBe('allowed');
+      expect(s.pendingNotifications.map((n) => [n.kind, n.usedMillicredits])).toEqual([['member_75', 75_001]]);
+      const l2 = lease(s) as BudgetLease;
+      expect(l2.credits).toBe(100_000 - 75_001 - 1); // below 100 %
+      s.settleLeases([{ leaseId: l2.leaseId, used: l2.credits }]);
+      expect(consume(s, 'last', 1).decision).toBe('allowed');
+      expect(s.pendingNotifications.map((n) => n.kind)).toEqual(['member_75', 'member_100']);
+      expect(lease(s)).toBeUndefined(); // nothing left: PAYG is decided here, one by one
+    });
+
+    it('splits what is free with a second API instance', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1');
+      const a = lease(s, 'api-a') as BudgetLease;
+      s.settleLeases([{ leaseId: a.leaseId, used: 10_000 }]);
+      const a2 = lease(s, 'api-a') as BudgetLease;
+      const b = lease(s, 'api-b') as BudgetLease;
+      expect(a2.credits).toBe(64_999);
+      expect(b).toBeUndefined(); // nothing free below the threshold: b's consumptions come here
+      s.settleLeases([{ leaseId: a2.leaseId, used: 4_999 }]);
+      const b2 = lease(s, 'api-b') as BudgetLease;
+      const a3 = lease(s, 'api-a') as BudgetLease;
+      expect(b2.credits).toBe(60_000);
+      expect(a3).toBeUndefined();
+    });
+
+    it('counts only what was spent from a lease; unspent credits are free again', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1');
+      const l = lease(s) as BudgetLease;
+      expect(s.balance().remaining).toBe(100_000);
+      s.settleLeases([{ leaseId: l.leaseId, used: 1_234 }]);
+      s.settleLeases([{ leaseId: l.leaseId, used: 50_000 }]); // settled once only
+      expect(s.balance()).toMatchObject({ used: 1_234, remaining: 98_766 });
+      expect(s.leases).toHaveLength(0);
+    });
+
+    it('asks for leases back before a decision that depends on what was spent from them', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1');
+      lease(s, 'api-a', T0);
+      expect(s.needsLeasesBack(1)).toBe(true); // might cross 75 %, depending on the lease's spend
+      const t = MemberCreditsState.open(paid, T0, 'run-1');
+      const small = t.grantLease('api-a', T0, 'run-1', 'x') as BudgetLease;
+      t.settleLeases([{ leaseId: small.leaseId, used: 0 }]);
+      expect(t.needsLeasesBack(1)).toBe(false); // none out
+    });
+
+    it('expires leases at their time and never past the period end', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1');
+      const late = s.periodEnd - 1_000;
+      const l = lease(s, 'api-1', late) as BudgetLease;
+      expect(l.expiresAt).toBe(s.periodEnd);
+      expect(s.nextLeaseExpiry()).toBe(s.periodEnd);
+      expect(s.expiredLeases(s.periodEnd - 1)).toEqual([]);
+      expect(s.expiredLeases(s.periodEnd)).toEqual([l]);
+      expect(() => s.rollOver('run-2')).toThrow(/leases must be settled/);
+    });
+  });
+
   it('renews at the period end without rollover: expiry, PAYG charge, fresh grant; PAYG setting carries', () => {
     const s = MemberCreditsState.open(paid, T0, 'run-1');
     s.purchase({ purchaseId: 'p1', millicredits: 5_000 }, T0);
     consume(s, 'r1', 110_000);
-    s.setPayg(true);
     const oldEnd = s.periodEnd;
-    s.ackLedger(s.pendingLedger.map((e) => e.entryKey));
+    drain(s);
     s.ackCharges(s.pendingCharges.length);
     s.rollOver('run-2');
-    expect(s.pendingLedger.map((e) => `${e.kind}:${e.millicredits}`)).toEqual(['grant:100000']);
+    expect(kinds(s)).toEqual(['grant:100000']);
+    expect(s.snapshot().pendingRecords[0].header).toMatchObject({ periodEnd: oldEnd, paygChargeMinor: 20 });
     expect(s.pendingCharges).toEqual([
       expect.objectContaining({
         kind: 'payg',
@@ -143,85 +262,77 @@ describe('MemberCreditsState', () => {
     expect(s.view().notificationsSent).toEqual([]);
   });
 
+  it('opens the next period on the plan in force then', () => {
+    const s = MemberCreditsState.open(paid, T0, 'run-1');
+    s.rollOver('run-2', { ...paidPlan, planId: 'pro', monthlyAllowance: 250_000 });
+    expect(s.identity.plan.planId).toBe('pro');
+    expect(s.balance().allowance).toBe(250_000);
+    expect(kinds(s).at(-1)).toBe('grant:250000');
+  });
+
   it('expires unused allowance and purchases', () => {
     const s = MemberCreditsState.open(paid, T0, 'run-1');
     s.purchase({ purchaseId: 'p1', millicredits: 5_000 }, T0);
     consume(s, 'r1', 1_000);
     s.rollOver('run-2');
-    expect(s.pendingLedger.filter((e) => e.kind === 'expire').map((e) => e.millicredits)).toEqual([104_000]);
-  });
-
-  it('drops only consume entries the caller wrote through; grants, purchases and PAYG rows stay', () => {
-    const s = MemberCreditsState.open(paid, T0, 'run-1');
-    s.purchase({ purchaseId: 'p1', millicredits: 1_000 }, T0);
-    consume(s, 'r1', 60_000);
-    consume(s, 'r2', 45_000); // 40 from the allowance, 1 purchased, 4 PAYG
-    const keys = s.pendingLedger.map((e) => e.entryKey);
-    expect(s.pendingLedger.map((e) => e.kind)).toEqual(['grant', 'purchase', 'consume', 'consume', 'payg']);
-    s.acknowledgeWrittenThrough([...keys, 'not-pending', keys[2]]);
-    expect(s.pendingLedger.map((e) => e.kind)).toEqual(['grant', 'purchase', 'payg']);
-    expect(s.hasUrgentLedger()).toBe(true);
-    s.ackLedger([keys[0], keys[4]]);
-    expect(s.pendingLedger.map((e) => e.kind)).toEqual(['purchase']);
-    s.ackLedger(['purchase-not-this-one']);
-    expect(s.pendingLedger).toHaveLength(1);
-  });
-
-  it('tells when the oldest waiting entry happened and whether anything must be written at once', () => {
-    const s = MemberCreditsState.open(paid, T0, 'run-1');
-    expect(s.hasUrgentLedger()).toBe(true); // the grant
-    s.ackLedger(s.pendingLedger.map((e) => e.entryKey));
-    expect(s.oldestPendingLedgerAt()).toBeUndefined();
-    s.consume({ requestId: 'a', action: 'chat', millicredits: 1 }, T0 + 5_000);
-    s.consume({ requestId: 'b', action: 'chat', millicredits: 1 }, T0 + 9_000);
-    expect(s.hasUrgentLedger()).toBe(false);
-    expect(s.oldestPendingLedgerAt()).toBe(T0 + 5_000);
-    s.acknowledgeWrittenThrough([s.pendingLedger[0].entryKey]);
-    expect(s.oldestPendingLedgerAt()).toBe(T0 + 9_000);
-  });
-
-  it.each([
-    [{ writtenThrough: 'k' }, /writtenThrough must be a list/],
-    [{ writtenThrough: Array.from({ length: MAX_WRITTEN_THROUGH_ACKS + 1 }, (_, i) => `k${i}`) }, /at most 256/],
-    [{ writtenThrough: ['ok', ''] }, /invalid entry key/],
-    [{ writtenThrough: [42] }, /invalid entry key/],
-    [{ writtenThrough: ['x'.repeat(513)] }, /invalid entry key/],
-  ])('refuses a malformed write-through acknowledgement %#', (extra, message) => {
-    const s = MemberCreditsState.open(paid, T0, 'run-1');
-    const input = { requestId: 'r', action: 'chat', millicredits: 1, ...extra } as unknown as ConsumeInput;
-    expect(() => s.validateConsume(input)).toThrow(message);
-    expect(() =>
-      s.validateConsume({ requestId: 'r', action: 'chat', millicredits: 1, writtenThrough: ['a', 'b'] }),
-    ).not.toThrow();
+    expect(
+      entries(s)
+        .filter((e) => e.kind === 'expire')
+        .map((e) => e.millicredits),
+    ).toEqual([104_000]);
   });
 
   it('removal closes the period early and accepts nothing more', () => {
     const s = MemberCreditsState.open(paid, T0, 'run-1');
     consume(s, 'r1', 1_000);
     s.remove(T0 + 1000);
-    expect(s.pendingLedger.at(-1)).toMatchObject({ kind: 'expire', millicredits: 99_000 });
-    expect(() => s.validateConsume({ requestId: 'r2', action: 'chat', millicredits: 1 })).toThrow(/removed/);
+    expect(entries(s).at(-1)).toMatchObject({ kind: 'expire', millicredits: 99_000 });
+    expect(() => s.validateConsume(ask('r2', 1))).toThrow(/removed/);
+  });
+
+  it('a member added again resumes the period: no second allowance, expired credits restored, PAYG not billed twice', () => {
+    const s = MemberCreditsState.open(paid, T0, 'run-2', {
+      paygEnabled: false,
+      resume: {
+        periodStart: periodContaining(T0, 31).start,
+        allowance: 100_000,
+        purchased: 5_000,
+        used: 103_000,
+        paygCredits: 0,
+        expired: 2_000,
+        notified: ['member_75'],
+        version: 41,
+      },
+    });
+    expect(kinds(s)).toEqual(['restore:2000']);
+    expect(s.balance()).toMatchObject({ used: 103_000, remaining: 2_000, paygEnabled: false });
+    expect(consume(s, 'r', 2_000).decision).toBe('allowed');
+    expect(s.pendingNotifications.map((n) => n.kind)).toEqual(['member_100']); // 75 % was sent before
+    expect(s.nextRecords(10)?.batch.headers.at(-1)?.version).toBeGreaterThan(41);
   });
 });
 
 /**
- * Property: the state agrees with a small reference model over random message sequences, and the ledger
- * it emits always balances (grants + purchases − consumption − expiry = 0 once the period closes).
+ * Property: over random sequences of consumptions (from leases, as the API spends them, and decided here), lease
+ * grants, returns and expiries, PAYG switches and purchases, the state agrees with a small reference model,
+ * nothing is ever spent beyond allowance + purchases + what PAYG allowed, each threshold is notified once, at
+ * the consumption that crossed it, and the ledger balances when the period closes.
  */
 describe('MemberCreditsState against a reference model', () => {
   type Cmd =
     | { t: 'consume'; id: number; amount: number }
+    | { t: 'spend'; holder: number; amount: number }
+    | { t: 'lease'; holder: number }
+    | { t: 'return'; holder: number }
     | { t: 'payg'; enabled: boolean }
     | { t: 'purchase'; id: number; amount: number };
+  const amount = fc.integer({ min: 1, max: 40_000 });
+  const holder = fc.nat(1);
   const cmd: fc.Arbitrary<Cmd> = fc.oneof(
-    {
-      weight: 6,
-      arbitrary: fc.record({
-        t: fc.constant('consume' as const),
-        id: fc.nat(40),
-        amount: fc.integer({ min: 1, max: 60_000 }),
-      }),
-    },
+    { weight: 4, arbitrary: fc.record({ t: fc.constant('consume' as const), id: fc.nat(40), amount }) },
+    { weight: 6, arbitrary: fc.record({ t: fc.constant('spend' as const), holder, amount }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('lease' as const), holder }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('return' as const), holder }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('payg' as const), enabled: fc.boolean() }) },
     {
       weight: 1,
@@ -233,38 +344,71 @@ describe('MemberCreditsState against a reference model', () => {
     },
   );
 
-  it('matches the model and balances the ledger', () => {
+  it('matches the model, never overspends, notifies at the crossing, balances the ledger', () => {
     fc.assert(
       fc.property(fc.array(cmd, { maxLength: 80 }), (cmds) => {
         const s = MemberCreditsState.open(paid, T0, 'run-1');
-        const m = {
-          allowance: 100_000,
-          purchased: 0,
-          used: 0,
-          payg: 0,
-          payGo: true,
-          seen: new Map<string, string>(),
-          buys: new Set<number>(),
+        const m = { allowance: 100_000, purchased: 0, used: 0, payg: 0, payGo: true, buys: new Map<number, number>() };
+        const seen = new Map<string, { amount: number; decision: string }>();
+        const held = new Map<number, { lease: BudgetLease; used: number }>();
+        let n = 0;
+        const notifiedAt = (kind: string) => s.pendingNotifications.find((x) => x.kind === kind);
+        const crossings = () => {
+          const total = m.allowance + m.purchased;
+          return [m.used * 100 >= total * 75, m.used >= total];
+        };
+        const giveBack = (h: number) => {
+          const mine = held.get(h);
+          if (!mine) return;
+          s.settleLeases([{ leaseId: mine.lease.leaseId, used: mine.used }]);
+          held.delete(h);
         };
         for (const c of cmds) {
           if (c.t === 'payg') {
             s.setPayg(c.enabled);
             m.payGo = c.enabled;
           } else if (c.t === 'purchase') {
-            s.purchase({ purchaseId: `p${c.id}`, millicredits: c.amount }, T0);
-            if (!m.buys.has(c.id)) {
-              m.buys.add(c.id);
-              m.purchased += c.amount;
-            }
-          } else {
-            const key = `r${c.id}`;
-            const r = s.consume({ requestId: key, action: 'chat', millicredits: c.amount }, T0);
-            const expected = m.seen.get(key);
-            if (expected) {
-              expect(r.decision).toBe(expected);
+            const bought = m.buys.get(c.id);
+            const buy = () => s.purchase({ purchaseId: `p${c.id}`, millicredits: c.amount }, T0);
+            if (bought !== undefined && bought !== c.amount) {
+              expect(buy).toThrow(/different request body/);
               continue;
             }
-            const left = m.allowance + m.purchased - m.used;
+            buy();
+            if (bought === undefined) {
+              m.buys.set(c.id, c.amount);
+              m.purchased += c.amount;
+            }
+          } else if (c.t === 'lease') {
+            giveBack(c.holder);
+            const l = s.grantLease(`h${c.holder}`, T0, 'run-1', `l${++n}`);
+            if (l) held.set(c.holder, { lease: l, used: 0 });
+          } else if (c.t === 'return') {
+            giveBack(c.holder);
+          } else if (c.t === 'spend') {
+            // The API spends from its lease only what fits; a spend never decides a notification.
+            const mine = held.get(c.holder);
+            if (!mine || mine.used + c.amount > mine.lease.credits) continue;
+            const [was75, was100] = crossings();
+            mine.used += c.amount;
+            m.used += c.amount;
+            const [now75, now100] = crossings();
+            expect([now75 && !was75, now100 && !was100]).toEqual([false, false]);
+          } else {
+            const key = `r${c.id}`;
+            const expected = seen.get(key);
+            if (expected && expected.amount !== c.amount) {
+              expect(() => s.consume(ask(key, c.amount, { action: 'chat' }), T0)).toThrow(/different request body/);
+              continue;
+            }
+            if (!expected && s.needsLeasesBack(c.amount)) for (const h of [...held.keys()]) giveBack(h);
+            const r = s.consume(ask(key, c.amount, { action: 'chat' }), T0);
+            if (expected) {
+              expect(r.decision).toBe(expected.decision);
+              continue;
+            }
+            const leasedOut = [...held.values()].reduce((a, x) => a + x.lease.credits - x.used, 0);
+            const left = m.allowance + m.purchased - m.used - leasedOut;
             let decision: string;
             if (c.amount <= left) {
               m.used += c.amount;
@@ -274,23 +418,34 @@ describe('MemberCreditsState against a reference model', () => {
               m.used += left;
               decision = 'allowed_payg';
             } else decision = 'refused';
-            m.seen.set(key, decision);
+            seen.set(key, { amount: c.amount, decision });
             expect(r.decision).toBe(decision);
+            const [now75, now100] = crossings();
+            if (now75) expect(notifiedAt('member_75')).toBeDefined();
+            if (now100) expect(notifiedAt('member_100')).toBeDefined();
           }
-          const b = s.balance();
-          expect([b.used, b.purchased, b.paygCredits, b.paused]).toEqual([
-            m.used,
-            m.purchased,
-            m.payg,
-            m.allowance + m.purchased - m.used === 0 && !m.payGo,
-          ]);
+          // Never more out than exists: what was used plus every lease's credits stays within the period's credits.
+          const outstanding = [...held.values()].reduce((a, x) => a + x.lease.credits - x.used, 0);
+          expect(m.used + outstanding).toBeLessThanOrEqual(m.allowance + m.purchased);
         }
+        for (const h of [...held.keys()]) giveBack(h);
+        const b = s.balance();
+        expect([b.used, b.purchased, b.paygCredits]).toEqual([m.used, m.purchased, m.payg]);
+        for (const kind of ['member_75', 'member_100', 'member_exceeded']) {
+          expect(s.pendingNotifications.filter((x) => x.kind === kind).length).toBeLessThanOrEqual(1);
+        }
+        // Ledger: the workflow's rows plus what the leases spent (the API writes those) balance at the close.
+        const leaseSpent =
+          m.used -
+          entries(s)
+            .filter((e) => e.kind === 'consume')
+            .reduce((a, e) => a + e.millicredits, 0);
         s.rollOver('run-2');
         const sum = (kind: string) =>
-          s.pendingLedger
+          entries(s)
             .filter((e) => e.kind === kind && e.periodEnd === s.periodStart)
             .reduce((a, e) => a + e.millicredits, 0);
-        expect(sum('grant') + sum('purchase') - sum('consume') - sum('expire')).toBe(0);
+        expect(sum('grant') + sum('purchase') - sum('consume') - leaseSpent - sum('expire')).toBe(0);
         expect(sum('payg')).toBe(m.payg);
         const charged = s.pendingCharges.filter((c) => c.kind === 'payg').reduce((a, c) => a + c.millicredits, 0);
         expect(charged).toBe(m.payg);

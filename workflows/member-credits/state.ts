@@ -2,16 +2,24 @@
  * One member's credits for one billing period: a plain class, deterministic, free of Temporal, so it can be
  * unit- and property-tested alone. The workflow owns one instance and feeds it messages and the clock.
  *
- * Everything that must reach PostgreSQL or a person leaves through three outboxes (ledger rows, invoice
- * charges, notifications). The workflow drains them with activities; because the outboxes are part of the
- * state (and so of history and of the continue-as-new input), an accepted consumption is never lost even when
- * the database is down for a while.
+ * The state is the one authority over the period: it decides every consumption that reaches it (PAYG, refusals,
+ * the consumption that crosses a notification threshold) and hands out budget leases, shares of the remaining
+ * credits that an API instance spends without asking (spec §13). A lease always ends below the next threshold
+ * that has not been notified, so the consumption that crosses it comes here. What was spent from a lease is
+ * learnt when the lease comes back (from PostgreSQL, where every spend was written with the lease's id).
+ *
+ * Everything that must reach PostgreSQL or a person leaves through outboxes (records: ledger rows, answers,
+ * leases and the usage row; invoice charges; notifications). They are part of the state, so of history and of
+ * the continue-as-new input: nothing accepted is lost while PostgreSQL or SMTP is down, and their size is bounded
+ * (`MAX_PENDING_RECORDS`): past it new decisions are refused as unavailable until the outboxes drain.
  */
 import { paygChargeMinor } from '../domain/money';
 import { nextPeriod, periodContaining, periodKey } from '../domain/periods';
-import { isAgentAction } from '../domain/plans';
+import { isAgentAction, type PlanTerms } from '../domain/plans';
 import type {
+  AnswerRecord,
   Balance,
+  BudgetLease,
   ConsumeInput,
   ConsumeResult,
   InvoiceCharge,
@@ -23,15 +31,28 @@ import type {
   MemberSnapshot,
   PurchaseInput,
   PurchaseResult,
+  RecordBatch,
+  RememberedAnswer,
+  ResumedPeriod,
+  ReturnedLease,
+  UsageHeader,
 } from './types';
 
-/** How many recent answers are kept for idempotency (per member, across periods and continue-as-new). */
-export const IDEMPOTENCY_WINDOW = 1000;
 export const MAX_REQUEST_ID_LENGTH = 128;
-/** Most write-through acknowledgements one consumption may carry (the API sends what it wrote since the last one). */
-export const MAX_WRITTEN_THROUGH_ACKS = 256;
-const MAX_ENTRY_KEY_LENGTH = 512;
 const REQUEST_ID_PATTERN = /^[\x21-\x7e]+$/;
+/**
+ * A decision stays remembered here this long after its answer is in PostgreSQL. The API claims a request id in
+ * PostgreSQL and must have its Update admitted within `UPDATE_TIMEOUT_MS` (15 s) of that look-up, far less than
+ * this: a request id that found no answer there finds the decision here, and is never decided twice.
+ */
+export const REMEMBER_AFTER_WRITE_MS = 5 * 60_000;
+/** Most record items waiting for PostgreSQL before new decisions are refused (back-pressure, not a lost run). */
+export const MAX_PENDING_RECORDS = 2_000;
+/** Most invoice charges and notifications waiting for delivery before new decisions are refused. */
+export const MAX_PENDING_DELIVERIES = 1_000;
+/** How long a lease may be spent from. It never outlives its period. */
+export const LEASE_TTL_MS = 5 * 60_000;
+const MAX_RETURNED_LEASES = 16;
 
 /** Thrown by validators: the message never enters history. The name travels to the client as the type. */
 export class InvalidMessageError extends Error {
@@ -57,56 +78,99 @@ export class MemberRemovedError extends Error {
   }
 }
 
+/** The same request id was sent before with a different body. */
+export class IdempotencyConflictError extends Error {
+  constructor(what: string) {
+    super(`${what} was used before with a different request body`);
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+/** The outboxes are full (PostgreSQL or SMTP has been down for long): refuse new work until they drain. */
+export class BackpressureError extends Error {
+  constructor(what: string) {
+    super(`${what} waiting for delivery; retry shortly`);
+    this.name = 'BackpressureError';
+  }
+}
+
 export function memberKey(identity: Pick<MemberIdentity, 'teamId' | 'userId'>): string {
   return `${identity.teamId}/${identity.userId}`;
 }
 
-export class MemberCreditsState {
-  private recentConsumptions = new Map<string, ConsumeResult>();
-  private recentPurchases = new Map<string, PurchaseResult>();
+/** The ledger row's unique key: member, period, kind and what caused it (a request id, or the run). */
+export function ledgerEntryKey(
+  e: Pick<LedgerEntry, 'teamId' | 'userId' | 'periodStart' | 'periodEnd' | 'kind'>,
+  discriminator: string,
+): string {
+  return `${memberKey(e)}:${periodKey({ start: e.periodStart, end: e.periodEnd })}:${e.kind}:${discriminator}`;
+}
 
-  private constructor(private s: MemberSnapshot) {
-    for (const r of s.recentConsumptions) this.recentConsumptions.set(r.requestId, r);
-    for (const p of s.recentPurchases) this.recentPurchases.set(p.purchaseId, p);
-  }
+/** What a repeat of a request must match: the same action and amount. */
+export function consumeFingerprint(action: string, millicredits: number): string {
+  return `${action}:${millicredits}`;
+}
+export function purchaseFingerprint(millicredits: number): string {
+  return `purchase:${millicredits}`;
+}
+
+export class MemberCreditsState {
+  private constructor(private s: MemberSnapshot) {}
 
   /** A fresh period for a member who starts now (a new member gets the full allowance). */
-  static open(identity: MemberIdentity, now: number, runId: string, paygEnabled?: boolean): MemberCreditsState {
+  static open(
+    identity: MemberIdentity,
+    now: number,
+    runId: string,
+    options: { paygEnabled?: boolean; resume?: ResumedPeriod } = {},
+  ): MemberCreditsState {
     const period = periodContaining(now, identity.billingAnchorDay);
+    const resume = options.resume?.periodStart === period.start ? options.resume : undefined;
     const state = new MemberCreditsState({
       identity,
       periodStart: period.start,
       periodEnd: period.end,
       periodOpenedBy: runId,
-      allowance: identity.plan.monthlyAllowance,
-      purchased: 0,
+      allowance: resume ? resume.allowance : identity.plan.monthlyAllowance,
+      purchased: resume?.purchased ?? 0,
       usedAllowance: 0,
       usedPurchased: 0,
-      paygCredits: 0,
-      paygEnabled: identity.plan.paygAvailable && (paygEnabled ?? true),
-      notified: [],
+      paygCredits: resume?.paygCredits ?? 0,
+      paygBilled: resume?.paygCredits ?? 0,
+      paygEnabled: identity.plan.paygAvailable && (options.paygEnabled ?? true),
+      notified: resume ? [...resume.notified] : [],
       removed: false,
-      recentConsumptions: [],
-      recentPurchases: [],
-      pendingLedger: [],
+      leases: [],
+      remembered: [],
+      // Versions of the usage row go on from where the resumed period's left off.
+      recordsPushed: resume?.version ?? 0,
+      recordsWritten: resume?.version ?? 0,
+      pendingRecords: [],
       pendingCharges: [],
       pendingNotifications: [],
       pendingEmails: [],
     });
-    state.recordGrant(now);
+    if (resume) {
+      // Spent in the order credits are spent: allowance first.
+      state.s.usedAllowance = Math.min(resume.used, resume.allowance);
+      state.s.usedPurchased = resume.used - state.s.usedAllowance;
+      // Credits the early close expired come back (no second allowance: the grant stays the one already written).
+      if (resume.expired > 0) state.pushLedger({ kind: 'restore', millicredits: resume.expired, occurredAt: now });
+      else state.pushHeader();
+    } else if (state.s.allowance > 0) {
+      state.pushLedger({ kind: 'grant', millicredits: state.s.allowance, occurredAt: now });
+    } else {
+      state.pushHeader();
+    }
     return state;
   }
 
   static fromSnapshot(snapshot: MemberSnapshot): MemberCreditsState {
-    return new MemberCreditsState({ pendingEmails: [], ...structuredCloneJson(snapshot) });
+    return new MemberCreditsState(structuredCloneJson(snapshot));
   }
 
   snapshot(): MemberSnapshot {
-    return structuredCloneJson({
-      ...this.s,
-      recentConsumptions: [...this.recentConsumptions.values()],
-      recentPurchases: [...this.recentPurchases.values()],
-    });
+    return structuredCloneJson(this.s);
   }
 
   get identity(): MemberIdentity {
@@ -121,6 +185,9 @@ export class MemberCreditsState {
   get removed(): boolean {
     return this.s.removed;
   }
+  get leases(): readonly BudgetLease[] {
+    return this.s.leases;
+  }
 
   // ---- validation (called from update validators: throwing keeps the message out of history) ----
 
@@ -129,16 +196,8 @@ export class MemberCreditsState {
     validateRequestId(input?.requestId, 'requestId');
     if (!isAgentAction(input.action)) throw new InvalidMessageError(`unknown action: ${String(input.action)}`);
     validateMillicredits(input.millicredits, this.s.identity.plan.maxCreditsPerAction, 'credits');
-    const acks: unknown = input.writtenThrough;
-    if (acks === undefined) return;
-    if (!Array.isArray(acks) || acks.length > MAX_WRITTEN_THROUGH_ACKS) {
-      throw new InvalidMessageError(`writtenThrough must be a list of at most ${MAX_WRITTEN_THROUGH_ACKS} entry keys`);
-    }
-    for (const key of acks) {
-      if (typeof key !== 'string' || key.length === 0 || key.length > MAX_ENTRY_KEY_LENGTH) {
-        throw new InvalidMessageError('writtenThrough holds an invalid entry key');
-      }
-    }
+    validateLeaseTraffic(input);
+    this.checkCapacity(input.requestId, 'consume');
   }
 
   validatePurchase(input: PurchaseInput): void {
@@ -148,6 +207,7 @@ export class MemberCreditsState {
     }
     validateRequestId(input?.purchaseId, 'purchaseId');
     validateMillicredits(input.millicredits, this.s.identity.plan.maxPurchase, 'credits');
+    this.checkCapacity(input.purchaseId, 'purchase');
   }
 
   validateSetPayg(enabled: unknown): void {
@@ -160,23 +220,54 @@ export class MemberCreditsState {
 
   // ---- messages ----
 
-  consume(input: ConsumeInput, now: number): ConsumeResult {
-    const seen = this.recentConsumptions.get(input.requestId);
-    if (seen) return { ...seen, duplicate: true };
+  /** True when the request id has a remembered decision (a repeat changes nothing, whatever else is true). */
+  knows(kind: 'consume' | 'purchase', requestId: string): boolean {
+    return this.s.remembered.some((r) => r.kind === kind && r.requestId === requestId);
+  }
 
+  /** Leases the holder gives back: what was spent from them becomes used, the rest is free again. */
+  settleLeases(returned: readonly ReturnedLease[]): void {
+    for (const r of returned) {
+      const i = this.s.leases.findIndex((l) => l.leaseId === r.leaseId);
+      if (i < 0) continue; // settled already (expired, or reclaimed for a decision)
+      const lease = this.s.leases[i];
+      const used = Math.min(Math.max(0, Math.trunc(r.used)), lease.credits);
+      const fromAllowance = Math.min(used, lease.allowanceCredits);
+      this.s.usedAllowance += fromAllowance;
+      this.s.usedPurchased += used - fromAllowance;
+      this.s.leases.splice(i, 1);
+    }
+  }
+
+  /**
+   * Whether deciding `millicredits` now needs the exact spend of the leases out: when it might not fit in what no
+   * lease holds, or might cross a threshold depending on what was spent from them.
+   */
+  needsLeasesBack(millicredits: number): boolean {
+    if (this.s.leases.length === 0) return false;
+    if (millicredits > this.remaining() - this.leased()) return true;
+    const threshold = this.nextThreshold();
+    return threshold !== undefined && this.used() + this.leased() + millicredits >= threshold;
+  }
+
+  /** Decide a consumption (a repeat gets its first decision; the same id with another body is a conflict). */
+  consume(input: ConsumeInput, now: number): ConsumeResult {
+    const seen = this.recall('consume', input.requestId, consumeFingerprint(input.action, input.millicredits));
+    if (seen) return { ...(seen.result as ConsumeResult), duplicate: true };
     const s = this.s;
-    const fromAllowance = Math.min(input.millicredits, s.allowance - s.usedAllowance);
-    const fromPurchased = Math.min(input.millicredits - fromAllowance, s.purchased - s.usedPurchased);
+    // What no lease holds, in spending order: allowance, then purchased credits.
+    const allowanceFree = Math.max(0, s.allowance - s.usedAllowance - this.leasedAllowance());
+    const purchasedFree = Math.max(0, s.purchased - s.usedPurchased - (this.leased() - this.leasedAllowance()));
+    const fromAllowance = Math.min(input.millicredits, allowanceFree);
+    const fromPurchased = Math.min(input.millicredits - fromAllowance, purchasedFree);
     const shortfall = input.millicredits - fromAllowance - fromPurchased;
 
     let result: ConsumeResult;
     if (shortfall > 0 && !this.paygActive()) {
       result = {
-        requestId: input.requestId,
         decision: 'refused',
         reason: this.remaining() === 0 ? 'paused' : 'insufficient_credits',
         charged: { allowance: 0, purchased: 0, payg: 0 },
-        balance: this.balance(),
         duplicate: false,
       };
     } else {
@@ -185,42 +276,73 @@ export class MemberCreditsState {
       s.usedPurchased += fromPurchased;
       s.paygCredits += shortfall;
       const base = { requestId: input.requestId, action: input.action, occurredAt: now };
+      const entries: LedgerEntry[] = [];
       if (fromAllowance + fromPurchased > 0) {
-        this.pushLedger({ ...base, kind: 'consume', millicredits: fromAllowance + fromPurchased });
+        entries.push(this.entry({ ...base, kind: 'consume', millicredits: fromAllowance + fromPurchased }));
       }
-      if (shortfall > 0) this.pushLedger({ ...base, kind: 'payg', millicredits: shortfall });
+      if (shortfall > 0) entries.push(this.entry({ ...base, kind: 'payg', millicredits: shortfall }));
       this.checkThresholds(now, firstPayg);
       result = {
-        requestId: input.requestId,
         decision: shortfall > 0 ? 'allowed_payg' : 'allowed',
         charged: { allowance: fromAllowance, purchased: fromPurchased, payg: shortfall },
-        balance: this.balance(),
         duplicate: false,
       };
+      this.pushRecords({ entries });
     }
-    remember(this.recentConsumptions, input.requestId, result);
+    this.remember('consume', input.requestId, consumeFingerprint(input.action, input.millicredits), result, now);
     return result;
   }
 
-  setPayg(enabled: boolean): Balance {
+  /**
+   * A lease for `holder`: what is free below the next threshold not yet notified (half of it when another API
+   * instance holds a lease too, so both keep serving), or none when nothing is free.
+   */
+  grantLease(holder: string, now: number, runId: string, leaseId: string): BudgetLease | undefined {
+    if (this.s.removed || now >= this.s.periodEnd) return undefined;
+    const threshold = this.nextThreshold();
+    let credits = this.remaining() - this.leased();
+    // Below the threshold: the consumption that reaches it is decided here, and notified once.
+    if (threshold !== undefined) credits = Math.min(credits, threshold - 1 - this.used() - this.leased());
+    if (this.s.leases.some((l) => l.holder !== holder)) credits = Math.ceil(credits / 2);
+    if (credits <= 0) return undefined;
+    const allowanceFree = Math.max(0, this.s.allowance - this.s.usedAllowance - this.leasedAllowance());
+    const lease: BudgetLease = {
+      leaseId,
+      teamId: this.s.identity.teamId,
+      userId: this.s.identity.userId,
+      runId,
+      holder,
+      periodStart: this.s.periodStart,
+      periodEnd: this.s.periodEnd,
+      credits,
+      allowanceCredits: Math.min(credits, allowanceFree),
+      expiresAt: Math.min(now + LEASE_TTL_MS, this.s.periodEnd),
+    };
+    this.s.leases.push(lease);
+    this.pushRecords({ leases: [lease] });
+    return lease;
+  }
+
+  /** Leases whose time is up at `now` (the holder may be gone: the workflow settles them from PostgreSQL). */
+  expiredLeases(now: number): BudgetLease[] {
+    return this.s.leases.filter((l) => l.expiresAt <= now);
+  }
+
+  nextLeaseExpiry(): number | undefined {
+    return this.s.leases.length === 0 ? undefined : Math.min(...this.s.leases.map((l) => l.expiresAt));
+  }
+
+  setPayg(enabled: boolean): void {
     this.s.paygEnabled = enabled && this.s.identity.plan.paygAvailable;
-    return this.balance();
+    this.pushHeader();
   }
 
   purchase(input: PurchaseInput, now: number): PurchaseResult {
-    const seen = this.recentPurchases.get(input.purchaseId);
-    if (seen) return { ...seen, duplicate: true };
+    const seen = this.recall('purchase', input.purchaseId, purchaseFingerprint(input.millicredits));
+    if (seen) return { ...(seen.result as PurchaseResult), duplicate: true };
     const plan = this.s.identity.plan;
     const amountMinor = paygChargeMinor(input.millicredits, plan.purchaseRateMicrosPerCredit, plan.currencyExponent);
     this.s.purchased += input.millicredits;
-    this.pushLedger({
-      kind: 'purchase',
-      requestId: input.purchaseId,
-      millicredits: input.millicredits,
-      amountMinor,
-      currency: plan.currency,
-      occurredAt: now,
-    });
     this.s.pendingCharges.push({
       chargeKey: `${this.scopeKey()}:purchase:${input.purchaseId}`,
       teamId: this.s.identity.teamId,
@@ -240,46 +362,95 @@ export class MemberCreditsState {
       millicredits: input.millicredits,
       amountMinor,
       currency: plan.currency,
-      balance: this.balance(),
       duplicate: false,
     };
-    remember(this.recentPurchases, input.purchaseId, result);
+    const entry = this.entry({
+      kind: 'purchase',
+      requestId: input.purchaseId,
+      millicredits: input.millicredits,
+      amountMinor,
+      currency: plan.currency,
+      occurredAt: now,
+    });
+    this.pushRecords({ entries: [entry] });
+    this.remember('purchase', input.purchaseId, purchaseFingerprint(input.millicredits), result, now);
     return result;
   }
 
   /**
-   * Close the current period (expire what is left, bill PAYG) and open the next one with a fresh allowance.
-   * The PAYG setting carries over; notifications and counters reset. Called once per elapsed period.
+   * Close the current period (expire what is left, bill PAYG) and open the next one with a fresh allowance, on
+   * the plan in force then. The PAYG setting carries over; notifications and counters reset. Every lease must be
+   * back first. Called once per elapsed period.
    */
-  rollOver(runId: string): void {
+  rollOver(runId: string, plan: PlanTerms = this.s.identity.plan): void {
+    if (this.s.leases.length > 0) throw new Error('leases must be settled before the period closes');
     const closedAt = this.s.periodEnd;
     this.closePeriod(closedAt);
     const next = nextPeriod({ start: this.s.periodStart, end: this.s.periodEnd }, this.s.identity.billingAnchorDay);
     Object.assign(this.s, {
+      identity: { ...this.s.identity, plan },
       periodStart: next.start,
       periodEnd: next.end,
       periodOpenedBy: runId,
-      allowance: this.s.identity.plan.monthlyAllowance,
+      allowance: plan.monthlyAllowance,
       purchased: 0,
       usedAllowance: 0,
       usedPurchased: 0,
       paygCredits: 0,
+      paygBilled: 0,
+      paygEnabled: this.s.paygEnabled && plan.paygAvailable,
       notified: [],
     });
-    this.recordGrant(next.start);
+    if (plan.monthlyAllowance > 0) {
+      this.pushLedger({ kind: 'grant', millicredits: plan.monthlyAllowance, occurredAt: next.start });
+    } else {
+      this.pushHeader();
+    }
   }
 
-  /** A removed member: the period closes now, early, and the state accepts nothing more. */
+  /** A removed member: the period closes now, early, and the state accepts nothing more. Leases must be back. */
   remove(now: number): void {
     if (this.s.removed) return;
+    if (this.s.leases.length > 0) throw new Error('leases must be settled before the member is removed');
     this.closePeriod(now);
     this.s.removed = true;
   }
 
+  /** Forget decisions whose answers have been in PostgreSQL for `REMEMBER_AFTER_WRITE_MS`. */
+  forgetWritten(now: number): void {
+    this.s.remembered = this.s.remembered.filter(
+      (r) => r.seq > this.s.recordsWritten || r.decidedAt + REMEMBER_AFTER_WRITE_MS > now,
+    );
+  }
+
   // ---- outboxes ----
 
-  get pendingLedger(): readonly LedgerEntry[] {
-    return this.s.pendingLedger;
+  /** The records to write next (at most `max` items), with the newest usage header. */
+  nextRecords(max: number): { batch: RecordBatch; throughSeq: number } | undefined {
+    const items = this.s.pendingRecords.slice(0, max);
+    if (items.length === 0) return undefined;
+    const closed = items.flatMap((i) => (i.header ? [i.header] : []));
+    return {
+      batch: {
+        entries: items.flatMap((i) => i.entries),
+        answers: items.flatMap((i) => i.answers),
+        leases: items.flatMap((i) => i.leases),
+        headers: [...closed, this.header()],
+      },
+      throughSeq: items[items.length - 1].seq,
+    };
+  }
+  /** Records through `seq` are in PostgreSQL. */
+  recordsStored(seq: number): void {
+    this.s.pendingRecords = this.s.pendingRecords.filter((i) => i.seq > seq);
+    this.s.recordsWritten = Math.max(this.s.recordsWritten, seq);
+  }
+  /** True once everything pushed up to `seq` is in PostgreSQL. */
+  isWritten(seq: number): boolean {
+    return this.s.recordsWritten >= seq;
+  }
+  get recordsPushed(): number {
+    return this.s.recordsPushed;
   }
   get pendingCharges(): readonly InvoiceCharge[] {
     return this.s.pendingCharges;
@@ -288,53 +459,27 @@ export class MemberCreditsState {
     return this.s.pendingNotifications;
   }
   get pendingEmails(): readonly string[] {
-    return this.s.pendingEmails ?? [];
+    return this.s.pendingEmails;
   }
   /** Emails an activity queued in PostgreSQL (the team PAYG threshold) that still have to be delivered. */
   queueEmails(keys: readonly string[]): void {
-    const pending = (this.s.pendingEmails ??= []);
-    for (const key of keys) if (!pending.includes(key)) pending.push(key);
+    for (const key of keys) if (!this.s.pendingEmails.includes(key)) this.s.pendingEmails.push(key);
+  }
+  hasPendingRecords(): boolean {
+    return this.s.pendingRecords.length > 0;
   }
   hasPendingWork(): boolean {
-    return this.pendingLedger.length + this.pendingDeliveries() > 0;
+    return this.hasPendingRecords() || this.pendingDeliveries() > 0;
   }
   /** Invoice charges, notifications and queued emails not delivered yet. */
   pendingDeliveries(): number {
-    return this.s.pendingCharges.length + this.s.pendingNotifications.length + this.pendingEmails.length;
-  }
-  /** Drop the first `count` entries once an activity has stored them (the lane before the write-through). */
-  ackLedgerCount(count: number): void {
-    this.s.pendingLedger.splice(0, count);
-  }
-  /** Drop the entries an activity has stored (by key: acknowledgements may have removed some meanwhile). */
-  ackLedger(keys: readonly string[]): void {
-    const written = new Set(keys);
-    this.s.pendingLedger = this.s.pendingLedger.filter((e) => !written.has(e.entryKey));
-  }
-  /**
-   * Drop `consume` entries the caller reports it has written through. Other kinds stay: grants, expiries and
-   * purchases are written by the workflow only, and a PAYG row's write also checks the team's PAYG threshold.
-   */
-  acknowledgeWrittenThrough(keys: readonly string[]): void {
-    if (keys.length === 0) return;
-    const written = new Set(keys);
-    this.s.pendingLedger = this.s.pendingLedger.filter((e) => e.kind !== 'consume' || !written.has(e.entryKey));
-  }
-  /** An entry that the workflow writes at once (anything but a `consume` row, which may wait for the caller). */
-  hasUrgentLedger(): boolean {
-    return this.s.pendingLedger.some((e) => e.kind !== 'consume');
-  }
-  /** When the oldest pending ledger entry happened (undefined when none is pending). */
-  oldestPendingLedgerAt(): number | undefined {
-    let oldest: number | undefined;
-    for (const e of this.s.pendingLedger) if (oldest === undefined || e.occurredAt < oldest) oldest = e.occurredAt;
-    return oldest;
+    return this.s.pendingCharges.length + this.s.pendingNotifications.length + this.s.pendingEmails.length;
   }
   ackCharges(count: number): void {
     this.s.pendingCharges.splice(0, count);
   }
   ackEmails(count: number): void {
-    this.s.pendingEmails?.splice(0, count);
+    this.s.pendingEmails.splice(0, count);
   }
   ackNotifications(count: number): void {
     this.s.pendingNotifications.splice(0, count);
@@ -342,6 +487,7 @@ export class MemberCreditsState {
 
   // ---- reading ----
 
+  /** The balance as the workflow knows it: spends from leases still out are counted when they come back. */
   balance(): Balance {
     const s = this.s;
     const plan = s.identity.plan;
@@ -350,12 +496,12 @@ export class MemberCreditsState {
       periodEnd: s.periodEnd,
       allowance: s.allowance,
       purchased: s.purchased,
-      used: s.usedAllowance + s.usedPurchased,
+      used: this.used(),
       remaining: this.remaining(),
       paygEnabled: s.paygEnabled,
       paygAvailable: plan.paygAvailable,
       paygCredits: s.paygCredits,
-      paygChargeMinor: paygChargeMinor(s.paygCredits, plan.paygRateMicrosPerCredit, plan.currencyExponent),
+      paygChargeMinor: this.paygChargeMinor(),
       currency: plan.currency,
       paused: this.remaining() === 0 && !this.paygActive(),
     };
@@ -369,46 +515,148 @@ export class MemberCreditsState {
       balance: this.balance(),
       notificationsSent: [...this.s.notified],
       removed: this.s.removed,
-      pendingLedgerWrites: this.s.pendingLedger.length,
+      openLeases: this.s.leases.map((l) => ({ ...l })),
+      pendingRecords: this.s.pendingRecords.length,
       pendingDeliveries: this.pendingDeliveries(),
     };
   }
 
   // ---- internals ----
 
-  private remaining(): number {
-    return this.s.allowance + this.s.purchased - this.s.usedAllowance - this.s.usedPurchased;
+  private used(): number {
+    return this.s.usedAllowance + this.s.usedPurchased;
   }
-
+  private total(): number {
+    return this.s.allowance + this.s.purchased;
+  }
+  private remaining(): number {
+    return this.total() - this.used();
+  }
+  private leased(): number {
+    return sum(this.s.leases.map((l) => l.credits));
+  }
+  private leasedAllowance(): number {
+    return sum(this.s.leases.map((l) => l.allowanceCredits));
+  }
   private paygActive(): boolean {
     return this.s.identity.plan.paygAvailable && this.s.paygEnabled;
+  }
+  private paygChargeMinor(): number {
+    const plan = this.s.identity.plan;
+    return paygChargeMinor(this.s.paygCredits, plan.paygRateMicrosPerCredit, plan.currencyExponent);
+  }
+
+  /** The lowest notification threshold (75 %, 100 % of allowance + purchases) not yet notified this period. */
+  private nextThreshold(): number | undefined {
+    const total = this.total();
+    if (total <= 0) return undefined;
+    if (!this.s.notified.includes('member_75')) return Math.ceil((total * 75) / 100);
+    if (!this.s.notified.includes('member_100')) return total;
+    return undefined;
+  }
+
+  private recall(kind: 'consume' | 'purchase', requestId: string, fingerprint: string): RememberedAnswer | undefined {
+    const seen = this.s.remembered.find((r) => r.kind === kind && r.requestId === requestId);
+    if (seen && seen.fingerprint !== fingerprint) {
+      throw new IdempotencyConflictError(`${kind === 'consume' ? 'requestId' : 'purchaseId'} ${requestId}`);
+    }
+    return seen;
+  }
+
+  private checkCapacity(requestId: string, kind: 'consume' | 'purchase'): void {
+    if (this.knows(kind, requestId)) return; // a repeat is free
+    if (this.s.pendingRecords.length >= MAX_PENDING_RECORDS) {
+      throw new BackpressureError(`${this.s.pendingRecords.length} ledger writes are`);
+    }
+    if (this.pendingDeliveries() >= MAX_PENDING_DELIVERIES) {
+      throw new BackpressureError(`${this.pendingDeliveries()} charges and notifications are`);
+    }
+  }
+
+  private remember(
+    kind: 'consume' | 'purchase',
+    requestId: string,
+    fingerprint: string,
+    result: ConsumeResult | PurchaseResult,
+    now: number,
+  ): void {
+    const answer: AnswerRecord['answer'] =
+      kind === 'consume'
+        ? (({ decision, reason, charged }) => ({ decision, ...(reason ? { reason } : {}), charged }))(
+            result as ConsumeResult,
+          )
+        : (({ purchaseId, millicredits, amountMinor, currency }) => ({
+            purchaseId,
+            millicredits,
+            amountMinor,
+            currency,
+          }))(result as PurchaseResult);
+    const seq = this.pushRecords({
+      answers: [{ kind, periodStart: this.s.periodStart, requestId, fingerprint, answer }],
+    });
+    this.s.remembered.push({ kind, requestId, fingerprint, result, decidedAt: now, seq });
   }
 
   private scopeKey(): string {
     return `${memberKey(this.s.identity)}:${periodKey({ start: this.s.periodStart, end: this.s.periodEnd })}`;
   }
 
-  private pushLedger(entry: Omit<LedgerEntry, 'entryKey' | 'teamId' | 'userId' | 'periodStart' | 'periodEnd'>): void {
-    const discriminator = entry.requestId ?? this.s.periodOpenedBy;
-    this.s.pendingLedger.push({
-      entryKey: `${this.scopeKey()}:${entry.kind}:${discriminator}`,
+  private entry(e: Omit<LedgerEntry, 'entryKey' | 'teamId' | 'userId' | 'periodStart' | 'periodEnd'>): LedgerEntry {
+    const where = {
       teamId: this.s.identity.teamId,
       userId: this.s.identity.userId,
       periodStart: this.s.periodStart,
       periodEnd: this.s.periodEnd,
-      ...entry,
-    });
+    };
+    return {
+      entryKey: ledgerEntryKey({ ...where, kind: e.kind }, e.requestId ?? this.s.periodOpenedBy),
+      ...where,
+      ...e,
+    };
   }
 
-  private recordGrant(now: number): void {
-    if (this.s.allowance > 0) this.pushLedger({ kind: 'grant', millicredits: this.s.allowance, occurredAt: now });
+  private pushLedger(e: Omit<LedgerEntry, 'entryKey' | 'teamId' | 'userId' | 'periodStart' | 'periodEnd'>): void {
+    this.pushRecords({ entries: [this.entry(e)] });
+  }
+
+  /** A change to the usage row's non-additive columns only. */
+  private pushHeader(): void {
+    this.pushRecords({});
+  }
+
+  /** Queue records; returns their sequence number (they are in PostgreSQL once `recordsWritten` reaches it). */
+  private pushRecords(r: { entries?: LedgerEntry[]; answers?: AnswerRecord[]; leases?: BudgetLease[] }): number {
+    const seq = ++this.s.recordsPushed;
+    this.s.pendingRecords.push({ seq, entries: r.entries ?? [], answers: r.answers ?? [], leases: r.leases ?? [] });
+    return seq;
+  }
+
+  private header(): UsageHeader {
+    const s = this.s;
+    return {
+      teamId: s.identity.teamId,
+      userId: s.identity.userId,
+      periodStart: s.periodStart,
+      periodEnd: s.periodEnd,
+      planId: s.identity.plan.planId,
+      currency: s.identity.plan.currency,
+      paygEnabled: s.paygEnabled,
+      paygAvailable: s.identity.plan.paygAvailable,
+      paygChargeMinor: this.paygChargeMinor(),
+      notified: [...s.notified],
+      version: s.recordsPushed,
+    };
   }
 
   private closePeriod(closedAt: number): void {
     const s = this.s;
     const unused = this.remaining();
-    if (unused > 0) this.pushLedger({ kind: 'expire', millicredits: unused, occurredAt: closedAt });
-    if (s.paygCredits > 0) {
+    // The closing period's last figures travel with its expiry (the next header speaks of the next period).
+    const entries = unused > 0 ? [this.entry({ kind: 'expire', millicredits: unused, occurredAt: closedAt })] : [];
+    const seq = ++s.recordsPushed;
+    s.pendingRecords.push({ seq, entries, answers: [], leases: [], header: { ...this.header(), version: seq } });
+    const unbilled = s.paygCredits - s.paygBilled;
+    if (unbilled > 0) {
       const plan = s.identity.plan;
       s.pendingCharges.push({
         chargeKey: `${this.scopeKey()}:payg:${s.periodOpenedBy}`,
@@ -417,21 +665,21 @@ export class MemberCreditsState {
         kind: 'payg',
         periodStart: s.periodStart,
         periodEnd: s.periodEnd,
-        millicredits: s.paygCredits,
+        millicredits: unbilled,
         rateMicrosPerCredit: plan.paygRateMicrosPerCredit,
-        amountMinor: paygChargeMinor(s.paygCredits, plan.paygRateMicrosPerCredit, plan.currencyExponent),
+        amountMinor: paygChargeMinor(unbilled, plan.paygRateMicrosPerCredit, plan.currencyExponent),
         currency: plan.currency,
         description: `AI credits pay-as-you-go for ${s.identity.userId}`,
         occurredAt: closedAt,
       });
+      s.paygBilled = s.paygCredits;
     }
   }
 
   private checkThresholds(now: number, firstPayg: boolean): void {
-    const s = this.s;
-    const total = s.allowance + s.purchased;
+    const total = this.total();
     if (total <= 0) return;
-    const used = s.usedAllowance + s.usedPurchased;
+    const used = this.used();
     if (used * 100 >= total * 75) this.notify('member_75', now);
     if (used >= total) this.notify('member_100', now);
     if (firstPayg) this.notify('member_exceeded', now);
@@ -448,9 +696,10 @@ export class MemberCreditsState {
       kind,
       periodStart: s.periodStart,
       periodEnd: s.periodEnd,
-      usedMillicredits: s.usedAllowance + s.usedPurchased,
-      totalMillicredits: s.allowance + s.purchased,
+      usedMillicredits: this.used(),
+      totalMillicredits: this.total(),
       continuesWithPayg: this.paygActive(),
+      currencyExponent: s.identity.plan.currencyExponent,
       occurredAt: now,
     });
   }
@@ -471,12 +720,24 @@ function validateMillicredits(value: unknown, max: number, name: string): assert
   if (value > max) throw new InvalidMessageError(`${name} exceeds the maximum of ${max / 1000} per request`);
 }
 
-function remember<T>(map: Map<string, T>, key: string, value: T): void {
-  map.set(key, value);
-  if (map.size > IDEMPOTENCY_WINDOW) {
-    const oldest = map.keys().next().value;
-    if (oldest !== undefined) map.delete(oldest);
+function validateLeaseTraffic(input: ConsumeInput): void {
+  if (typeof input.holder !== 'string' || input.holder.length === 0 || input.holder.length > 64) {
+    throw new InvalidMessageError('holder is required');
   }
+  const returned: unknown = input.returnLeases;
+  if (returned === undefined) return;
+  if (!Array.isArray(returned) || returned.length > MAX_RETURNED_LEASES) {
+    throw new InvalidMessageError(`returnLeases must be a list of at most ${MAX_RETURNED_LEASES} leases`);
+  }
+  for (const r of returned as ReturnedLease[]) {
+    if (typeof r?.leaseId !== 'string' || !Number.isSafeInteger(r.used) || r.used < 0) {
+      throw new InvalidMessageError('returnLeases holds an invalid lease');
+    }
+  }
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
 }
 
 function structuredCloneJson<T>(value: T): T {

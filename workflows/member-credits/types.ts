@@ -4,7 +4,11 @@
  */
 import type { PlanTerms } from '../domain/plans';
 
-export type LedgerKind = 'grant' | 'consume' | 'payg' | 'purchase' | 'expire' | 'adjustment';
+/**
+ * `restore` gives back credits an early close expired (a member removed and added again in the same period);
+ * `adjustment` changes the period's allowance (a plan upgrade).
+ */
+export type LedgerKind = 'grant' | 'consume' | 'payg' | 'purchase' | 'expire' | 'restore' | 'adjustment';
 
 export interface LedgerEntry {
   /** Unique key: every retry or replay of the same write meets it in PostgreSQL and writes nothing. */
@@ -19,6 +23,8 @@ export interface LedgerEntry {
   currency?: string;
   requestId?: string;
   action?: string;
+  /** The budget lease a consumption was served from (rows the API writes). */
+  leaseId?: string;
   occurredAt: number;
 }
 
@@ -54,6 +60,7 @@ export interface MemberNotification {
   totalMillicredits: number;
   /** For `member_100`: whether usage now continues with PAYG (true) or pauses (false). */
   continuesWithPayg: boolean;
+  currencyExponent?: number;
   occurredAt: number;
 }
 
@@ -78,35 +85,62 @@ export interface Balance {
   paused: boolean;
 }
 
-export interface ConsumeInput {
-  requestId: string;
-  action: string;
-  millicredits: number;
-  /**
-   * Keys of `consume` ledger entries the caller has already written through (see `ConsumeResult.writeThrough`):
-   * the workflow drops them from its outbox instead of writing them again. Only a saving: an entry never
-   * acknowledged is written by the workflow's own activity, with the same key.
-   */
-  writtenThrough?: string[];
+/** A share of the member's credits handed to one API instance, spent there without asking the workflow. */
+export interface BudgetLease {
+  leaseId: string;
+  teamId: string;
+  userId: string;
+  /** The workflow run that handed it out (the ledger rows spent from it name that run). */
+  runId: string;
+  /** The API instance holding it. */
+  holder: string;
+  periodStart: number;
+  periodEnd: number;
+  /** Most the holder may spend, millicredits; it ends below the next notification threshold. */
+  credits: number;
+  /** The part of `credits` carved from the allowance (the rest is purchased credits). */
+  allowanceCredits: number;
+  expiresAt: number;
+}
+
+/** A lease the holder gives back, with what PostgreSQL says was spent from it. */
+export interface ReturnedLease {
+  leaseId: string;
+  used: number;
 }
 
 export type ConsumeDecision = 'allowed' | 'allowed_payg' | 'refused';
 export type RefusalReason = 'paused' | 'insufficient_credits';
 
-export interface ConsumeResult {
+export interface Charged {
+  allowance: number;
+  purchased: number;
+  payg: number;
+}
+
+/** What an API instance asks of the workflow besides a consumption: leases back, and a new one. */
+export interface LeaseTraffic {
+  /** The API instance asking (leases are handed to it). */
+  holder: string;
+  returnLeases?: ReturnedLease[];
+  wantLease?: boolean;
+}
+
+export interface ConsumeInput extends LeaseTraffic {
   requestId: string;
+  action: string;
+  millicredits: number;
+}
+
+/** The workflow's decision; the API reads the whole answer (with the balance) from PostgreSQL. */
+export interface ConsumeResult {
   decision: ConsumeDecision;
   reason?: RefusalReason;
-  /** How the action was paid for, millicredits. */
-  charged: { allowance: number; purchased: number; payg: number };
-  balance: Balance;
-  /** True when this answer is a repeat of an earlier request with the same id. */
+  charged: Charged;
+  /** True when the request id was decided before (the first decision is returned). */
   duplicate: boolean;
-  /**
-   * The ledger entries this decision created, for the caller to write at once (the decision is committed when
-   * the Update answers). Absent on refusals and repeats, and never part of the API's response.
-   */
-  writeThrough?: { runId: string; entries: LedgerEntry[] };
+  /** A new lease for the asking API instance, when it asked for one and credits are left below a threshold. */
+  lease?: BudgetLease;
 }
 
 export interface SetPaygInput {
@@ -123,8 +157,24 @@ export interface PurchaseResult {
   millicredits: number;
   amountMinor: number;
   currency: string;
-  balance: Balance;
   duplicate: boolean;
+}
+
+/** The answer row stored in PostgreSQL for a request id (the API completes it with the balance). */
+export interface AnswerRecord {
+  kind: 'consume' | 'purchase';
+  /** The period the decision was made in: the answer's balance is that period's. */
+  periodStart: number;
+  requestId: string;
+  fingerprint: string;
+  answer: { decision: ConsumeDecision; reason?: RefusalReason; charged: Charged } | PurchaseAnswer;
+}
+
+export interface PurchaseAnswer {
+  purchaseId: string;
+  millicredits: number;
+  amountMinor: number;
+  currency: string;
 }
 
 export interface MemberIdentity {
@@ -134,7 +184,56 @@ export interface MemberIdentity {
   plan: PlanTerms;
 }
 
-/** What a member's live state looks like to finance and the dashboard. */
+/**
+ * What PostgreSQL holds of the member's current period when a run starts without carried state (a member removed
+ * and added again in the same period): the run resumes it instead of granting a second allowance.
+ */
+export interface ResumedPeriod {
+  periodStart: number;
+  allowance: number;
+  purchased: number;
+  used: number;
+  paygCredits: number;
+  expired: number;
+  notified: MemberNotificationKind[];
+  /** The usage row's version: the resumed run's records go on from it. */
+  version: number;
+}
+
+/** The member's non-additive figures, written with every batch of records (newest version wins). */
+export interface UsageHeader {
+  teamId: string;
+  userId: string;
+  periodStart: number;
+  periodEnd: number;
+  planId: string;
+  currency: string;
+  paygEnabled: boolean;
+  paygAvailable: boolean;
+  paygChargeMinor: number;
+  notified: MemberNotificationKind[];
+  version: number;
+}
+
+/** Records pushed together by one decision; `header` closes a period (its last figures). */
+export interface RecordItem {
+  seq: number;
+  entries: LedgerEntry[];
+  answers: AnswerRecord[];
+  leases: BudgetLease[];
+  header?: UsageHeader;
+}
+
+/** Everything one records write puts in PostgreSQL, in one transaction. */
+export interface RecordBatch {
+  entries: LedgerEntry[];
+  answers: AnswerRecord[];
+  leases: BudgetLease[];
+  /** Usage headers, oldest first: those of closed periods, then the current one. */
+  headers: UsageHeader[];
+}
+
+/** What a member's live state looks like to finance. */
 export interface MemberCreditsView {
   teamId: string;
   userId: string;
@@ -142,7 +241,9 @@ export interface MemberCreditsView {
   balance: Balance;
   notificationsSent: MemberNotificationKind[];
   removed: boolean;
-  pendingLedgerWrites: number;
+  /** Leases out: their credits are spoken for, what was spent from them is in PostgreSQL until they come back. */
+  openLeases: BudgetLease[];
+  pendingRecords: number;
   /** Invoice charges and notifications accepted but not yet delivered. */
   pendingDeliveries: number;
 }
@@ -151,11 +252,8 @@ export interface MemberCreditsView {
 export interface MemberWorkflowInput extends MemberIdentity {
   /** PAYG setting for a first start (paid plans default to on). */
   paygEnabled?: boolean;
-  /**
-   * How long a `consume` entry may wait in the outbox for the caller's write-through acknowledgement before the
-   * workflow writes it itself (default `LEDGER_BACKSTOP_MS`). Kept across continue-as-new.
-   */
-  ledgerBackstopMs?: number;
+  /** A period to resume rather than open (no carried state). */
+  resume?: ResumedPeriod;
   carried?: MemberSnapshot;
 }
 
@@ -164,26 +262,42 @@ export interface MemberWorkflowResult {
   closedPeriodStart: number;
 }
 
+/** A decision the workflow remembers until PostgreSQL holds its answer (plus a grace time). */
+export interface RememberedAnswer {
+  kind: 'consume' | 'purchase';
+  requestId: string;
+  fingerprint: string;
+  result: ConsumeResult | PurchaseResult;
+  decidedAt: number;
+  /** Sequence number of its answer record; written once `recordsWritten` reaches it. */
+  seq: number;
+}
+
 /** The state as plain JSON (a Map would serialise to `{}`), carried across continue-as-new. */
 export interface MemberSnapshot {
   identity: MemberIdentity;
   periodStart: number;
   periodEnd: number;
-  /** Run that opened this period: part of the grant and expiry keys. */
+  /** Run that opened this period: part of the grant, expiry and PAYG charge keys. */
   periodOpenedBy: string;
   allowance: number;
   purchased: number;
   usedAllowance: number;
   usedPurchased: number;
   paygCredits: number;
+  /** PAYG credits of this period already on an invoice (a member removed, then added again). */
+  paygBilled: number;
   paygEnabled: boolean;
   notified: MemberNotificationKind[];
   removed: boolean;
-  recentConsumptions: ConsumeResult[];
-  recentPurchases: PurchaseResult[];
-  pendingLedger: LedgerEntry[];
+  leases: BudgetLease[];
+  remembered: RememberedAnswer[];
+  /** Counter of records pushed (ledger entries, answers, leases, header changes): versions and waits. */
+  recordsPushed: number;
+  recordsWritten: number;
+  pendingRecords: RecordItem[];
   pendingCharges: InvoiceCharge[];
   pendingNotifications: MemberNotification[];
-  /** Keys of queued emails (the team PAYG threshold) still to deliver; absent in snapshots of older runs. */
-  pendingEmails?: string[];
+  /** Keys of queued emails (the team PAYG threshold) still to deliver. */
+  pendingEmails: string[];
 }

@@ -1,26 +1,24 @@
 /**
  * One member, one billing period per run. The workflow is thin: it registers the messages on a
- * MemberCreditsState, drains the state's outboxes through activities, rolls the period over on the billing
- * date and continues as new (once per period, and inside a period when Temporal suggests it).
+ * MemberCreditsState, writes the state's outboxes through activities, takes leases back when they expire or when
+ * a decision needs their exact spend, rolls the period over on the billing date and continues as new (once per
+ * period, and inside a period when Temporal suggests it).
  *
- * Consumption handlers are synchronous: the decision never waits for PostgreSQL. The accepted
- * consumption is durable in history the moment the Update completes. Its `consume` ledger row is written by the
- * caller (the API) as soon as the Update answers, from the entries the answer carries, and acknowledged on the
- * caller's next Update; the workflow writes every entry not acknowledged within the backstop delay itself (same
- * key, so whoever comes second writes nothing). All other entries (grant, expiry, purchase, PAYG) the workflow
- * writes at once, whether or not the caller wrote them too, in batches: everything that accumulated while the
- * previous batch was written goes in one activity.
+ * The common consumption never reaches this workflow: the API spends it from a budget lease (spec §13). What does
+ * reach it (PAYG, refusals, the consumption that crosses a threshold, a lease to hand out) is decided here, and
+ * the Update answers once the decision's records are in PostgreSQL, so the API reads the whole answer there.
  */
 import {
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
 import type { MemberActivities } from '../../activities';
 import {
   consumeCreditsUpdate,
@@ -29,196 +27,239 @@ import {
   removeMemberUpdate,
   setPaygUpdate,
 } from './messages';
-import { MemberCreditsState } from './state';
-import type { MemberWorkflowInput, MemberWorkflowResult } from './types';
+import { IdempotencyConflictError, MemberCreditsState, MemberRemovedError } from './state';
+import type { BudgetLease, ConsumeResult, MemberWorkflowInput, MemberWorkflowResult, PurchaseResult } from './types';
 
-/** Largest batch of ledger rows written by one activity call. */
-export const LEDGER_BATCH_SIZE = 500;
+/** Most record items written by one activity call. */
+export const RECORDS_BATCH_SIZE = 200;
 
-/** Default of `MemberWorkflowInput.ledgerBackstopMs`: how long a `consume` entry waits for its write-through. */
-export const LEDGER_BACKSTOP_MS = 60_000;
-const MIN_LEDGER_BACKSTOP_MS = 1_000;
-const MAX_LEDGER_BACKSTOP_MS = 60 * 60_000;
+// PostgreSQL or SMTP may be down for a while: keep retrying (the outboxes stay in state meanwhile).
+const retry: RetryPolicy = {
+  initialInterval: '200 milliseconds',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  nonRetryableErrorTypes: ['InvalidActivityInput'],
+};
+const { writeMemberRecords, closeLeases, currentPlan } = proxyActivities<MemberActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry,
+});
+const { postInvoiceCharges, sendMemberNotifications, deliverEmails } = proxyActivities<MemberActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry,
+});
 
-/** Most earlier, still unwritten non-`consume` entries handed to the caller along with a consumption's own. */
-const WRITE_THROUGH_MAX_AHEAD = 16;
-
-/** Version marker of the write-through ledger lane (histories without it replay the write-everything lane). */
-export const WRITE_THROUGH_PATCH = 'ledger-write-through';
-
-const { recordLedgerEntries, postInvoiceCharges, sendMemberNotifications, deliverEmails } =
-  proxyActivities<MemberActivities>({
-    startToCloseTimeout: '30 seconds',
-    // PostgreSQL or SMTP may be down for a while: keep retrying (the outbox stays in state meanwhile).
-    retry: {
-      initialInterval: '200 milliseconds',
-      backoffCoefficient: 2,
-      maximumInterval: '30 seconds',
-      nonRetryableErrorTypes: ['InvalidActivityInput'],
-    },
-  });
-
-/*
- * The ledger lane is an ordinary activity on purpose. A local activity would write inside the workflow task
- * that accepts the consumption, before that task is committed: when the task then fails (worker killed, server
- * restarted) the write stays while the decision is redone, possibly differently (the fault suite caught a
- * consumption answered "refused" with a ledger row). An activity is scheduled only by a committed task, and the
- * caller's write-through starts only once the Update has answered, that is once its workflow task is committed.
- */
 export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise<MemberWorkflowResult> {
-  const { carried, paygEnabled, ledgerBackstopMs, ...identity } = input;
+  const { carried, paygEnabled, resume, ...identity } = input;
+  const { runId } = workflowInfo();
   const state = carried
     ? MemberCreditsState.fromSnapshot(carried)
-    : MemberCreditsState.open(identity, Date.now(), workflowInfo().runId, paygEnabled);
-  const writeThrough = patched(WRITE_THROUGH_PATCH);
-  const backstopMs = Math.min(
-    MAX_LEDGER_BACKSTOP_MS,
-    Math.max(MIN_LEDGER_BACKSTOP_MS, Math.trunc(ledgerBackstopMs ?? LEDGER_BACKSTOP_MS) || LEDGER_BACKSTOP_MS),
-  );
-  // Up to a quarter more, fixed per member: members whose traffic stops together do not all wake together.
-  const backstopJitterMs = stableHash(workflowInfo().workflowId) % (Math.floor(backstopMs / 4) + 1);
+    : MemberCreditsState.open(identity, Date.now(), runId, { paygEnabled, resume });
+  // Decisions one at a time: one that needs leases back waits for them without another deciding meanwhile.
+  const decisions = new Lock();
+  let leaseCount = 0;
+
+  /** Close leases in PostgreSQL (no spend from them after this) and count what was spent from them. */
+  const takeBack = async (leases: readonly BudgetLease[]) => {
+    if (leases.length === 0) return;
+    const closed = await closeLeases({ leaseIds: leases.map((l) => l.leaseId) });
+    state.settleLeases(closed);
+  };
+  /** Until the records pushed so far are in PostgreSQL (the API reads the answer there). */
+  let waitingForWrites = 0;
+  const written = async () => {
+    const seq = state.recordsPushed;
+    waitingForWrites++;
+    try {
+      await condition(() => state.isWritten(seq));
+    } finally {
+      waitingForWrites--;
+    }
+  };
+  // When the run is about to continue as new, lanes start new work only for a handler waiting on it; what is left
+  // travels in the snapshot, and the run ends once nothing is in flight (no activity outlives its run).
+  let ending = false;
+  let lanesBusy = 0;
+  const lane = async (ready: () => boolean, work: () => Promise<void>): Promise<never> => {
+    for (;;) {
+      await condition(() => ready() && (!ending || waitingForWrites > 0));
+      lanesBusy++;
+      try {
+        await work();
+      } finally {
+        lanesBusy--;
+      }
+    }
+  };
+  /** A message at or after the period end belongs to the next period: it waits for the rollover. */
+  const currentPeriod = () => condition(() => state.removed || Date.now() < state.periodEnd);
 
   setHandler(
     consumeCreditsUpdate,
-    (req) => {
-      if (!writeThrough) return state.consume(req, Date.now());
-      state.acknowledgeWrittenThrough(req.writtenThrough ?? []);
-      const before = state.pendingLedger.length;
-      const result = state.consume(req, Date.now());
-      const created = state.pendingLedger.slice(before);
-      if (created.length === 0) return result;
-      // Committed rows still waiting ahead of it (a new member's grant, a purchase) go first, so the ledger keeps
-      // the order in which things happened even when the caller's write beats the workflow's activity.
-      const ahead = state.pendingLedger
-        .slice(0, before)
-        .filter((e) => e.kind !== 'consume')
-        .slice(0, WRITE_THROUGH_MAX_AHEAD);
-      return { ...result, writeThrough: { runId: workflowInfo().runId, entries: [...ahead, ...created] } };
+    async (req) => {
+      await currentPeriod();
+      const result = await decisions.run(async (): Promise<ConsumeResult> => {
+        if (state.removed) throw failure(new MemberRemovedError());
+        state.settleLeases(req.returnLeases ?? []);
+        if (!state.knows('consume', req.requestId) && state.needsLeasesBack(req.millicredits)) {
+          await takeBack(state.leases);
+        }
+        const decided = refusing(() => state.consume(req, Date.now()));
+        const lease =
+          req.wantLease && decided.decision !== 'refused'
+            ? state.grantLease(req.holder, Date.now(), runId, `${runId}:${++leaseCount}`)
+            : undefined;
+        return { ...decided, ...(lease ? { lease } : {}) };
+      });
+      await written();
+      return result;
     },
     { validator: (req) => state.validateConsume(req) },
   );
-  setHandler(setPaygUpdate, (req) => state.setPayg(req.enabled), {
-    validator: (req) => state.validateSetPayg(req?.enabled),
-  });
-  setHandler(purchaseCreditsUpdate, (req) => state.purchase(req, Date.now()), {
-    validator: (req) => state.validatePurchase(req),
-  });
-  setHandler(removeMemberUpdate, () => {
-    state.remove(Date.now());
+  setHandler(
+    purchaseCreditsUpdate,
+    async (req) => {
+      await currentPeriod();
+      const result = await decisions.run(async (): Promise<PurchaseResult> => {
+        if (state.removed) throw failure(new MemberRemovedError());
+        return refusing(() => state.purchase(req, Date.now()));
+      });
+      await written();
+      return result;
+    },
+    { validator: (req) => state.validatePurchase(req) },
+  );
+  setHandler(
+    setPaygUpdate,
+    async (req) => {
+      await currentPeriod();
+      await decisions.run(async () => state.setPayg(req.enabled));
+      await written();
+      return state.balance();
+    },
+    { validator: (req) => state.validateSetPayg(req?.enabled) },
+  );
+  setHandler(removeMemberUpdate, async () => {
+    await decisions.run(async () => {
+      if (state.removed) return;
+      await takeBack(state.leases);
+      state.remove(Date.now());
+    });
     return state.balance();
   });
   setHandler(creditStateQuery, () => state.view());
 
-  // One timer per run: the period end. (A condition with a timeout would add a timer per loop.)
+  // Three independent delivery lanes, so a mail server that is down never holds back the ledger or an invoice
+  // charge. Each writes with idempotency keys: an item in flight when the run continues as new is written again
+  // by the next run, harmlessly.
+  void lane(
+    () => state.hasPendingRecords(),
+    async () => {
+      const next = state.nextRecords(RECORDS_BATCH_SIZE);
+      if (!next) return;
+      const { emailKeys } = await writeMemberRecords(next.batch);
+      state.recordsStored(next.throughSeq);
+      // Team PAYG-threshold emails the write queued go out on the notification lane.
+      state.queueEmails(emailKeys);
+      state.forgetWritten(Date.now());
+    },
+  );
+  void lane(
+    () => state.pendingCharges.length > 0,
+    async () => {
+      const charges = state.pendingCharges.slice();
+      await postInvoiceCharges({ charges });
+      state.ackCharges(charges.length);
+    },
+  );
+  void lane(
+    () => state.pendingNotifications.length + state.pendingEmails.length > 0,
+    async () => {
+      const notifications = state.pendingNotifications.slice();
+      const emails = state.pendingEmails.slice();
+      await Promise.all([
+        notifications.length > 0 &&
+          sendMemberNotifications({ notifications }).then(() => state.ackNotifications(notifications.length)),
+        emails.length > 0 && deliverEmails({ keys: emails }).then(() => state.ackEmails(emails.length)),
+      ]);
+    },
+  );
+
+  // One timer for the period end, and at most one for the next lease to expire (a holder that died or went quiet).
   let periodEnded = false;
   void sleep(Math.max(0, state.periodEnd - Date.now())).then(() => (periodEnded = true));
-
-  // Two independent delivery lanes: ledger rows, and invoice charges + notifications. A failing SMTP server
-  // (retried for as long as it takes) never holds back the ledger, and the reverse. Each lane writes with
-  // idempotency keys, so an item in flight when the run continues as new is safely written again.
-  let ledgerBusy = false;
-  let sideBusy = false;
-  // Write-through lane: `consume` entries wait for the caller's acknowledgement; one timer (the backstop) per
-  // waiting stretch wakes the workflow when the oldest has waited `backstopMs`, and then everything pending is
-  // written. Steady traffic acknowledges entries long before that, so the timer just moves on to the next oldest.
-  let backstopArmed = false;
-  let backstopDue = false;
-  const backstopReached = () => {
-    const oldest = state.oldestPendingLedgerAt();
-    return oldest !== undefined && oldest + backstopMs <= Date.now();
-  };
-  const ledgerUrgent = () =>
-    !writeThrough ||
-    (backstopDue && backstopReached()) ||
-    state.removed ||
-    state.pendingLedger.length >= LEDGER_BATCH_SIZE ||
-    state.hasUrgentLedger();
-  const ledgerReady = () => !ledgerBusy && state.pendingLedger.length > 0 && ledgerUrgent();
-  const backstopNeeded = () => writeThrough && !backstopArmed && !ledgerBusy && state.pendingLedger.length > 0;
-  const sideReady = () => !sideBusy && state.pendingDeliveries() > 0;
+  let leaseTimer: number | undefined;
+  let leaseTimerFired = false;
+  const leaseTimerNeeded = () => leaseTimer === undefined && state.nextLeaseExpiry() !== undefined;
 
   for (;;) {
     await condition(
       () =>
-        ledgerReady() ||
-        backstopNeeded() ||
-        sideReady() ||
         periodEnded ||
+        Date.now() >= state.periodEnd ||
         state.removed ||
+        leaseTimerFired ||
+        leaseTimerNeeded() ||
         workflowInfo().continueAsNewSuggested,
     );
     if (state.removed) {
       // Validators refuse everything now, so the outboxes drain to empty.
-      await condition(() => allHandlersFinished() && !ledgerBusy && !sideBusy);
-      while (state.hasPendingWork()) {
-        await Promise.all([writeLedgerBatch(state, writeThrough), deliverSideEffects(state)]);
-      }
+      await condition(() => allHandlersFinished() && !state.hasPendingWork());
       return { reason: 'removed', closedPeriodStart: state.periodStart };
     }
-    if (periodEnded) {
-      // Catch up on every elapsed period (a worker that was down for months still bills each one).
-      while (Date.now() >= state.periodEnd) state.rollOver(workflowInfo().runId);
+    if (periodEnded || Date.now() >= state.periodEnd) {
+      // Every lease back first (no credit of the closing period spent after it closed), then catch up on every
+      // elapsed period on the plan in force now (a worker that was down for months still bills each one).
+      await decisions.run(async () => {
+        await takeBack(state.leases);
+        const plan = (await currentPlan({ teamId: state.identity.teamId })) ?? state.identity.plan;
+        while (Date.now() >= state.periodEnd) state.rollOver(runId, plan);
+      });
+      periodEnded = true;
     }
     if (periodEnded || workflowInfo().continueAsNewSuggested) {
-      // Unwritten outbox entries travel in the snapshot and the next run writes them: their keys make that
-      // safe, and waiting for a quiet moment could starve continue-as-new under steady traffic.
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof memberCreditsWorkflow>({
-        ...state.identity,
-        ...(ledgerBackstopMs === undefined ? {} : { ledgerBackstopMs }),
-        carried: state.snapshot(),
-      });
+      // Unwritten outbox items travel in the snapshot and the next run writes them: their keys make that safe.
+      ending = true;
+      await condition(() => allHandlersFinished() && lanesBusy === 0);
+      return continueAsNew<typeof memberCreditsWorkflow>({ ...state.identity, carried: state.snapshot() });
     }
-    if (ledgerReady()) {
-      ledgerBusy = true;
-      backstopDue = false;
-      void writeLedgerBatch(state, writeThrough).finally(() => (ledgerBusy = false));
-    } else if (backstopNeeded()) {
-      backstopArmed = true;
-      backstopDue = false;
-      const oldest = state.oldestPendingLedgerAt() ?? Date.now();
-      void sleep(Math.max(1, oldest + backstopMs + backstopJitterMs - Date.now())).then(() => {
-        backstopArmed = false;
-        // Otherwise the entry that armed the timer has been acknowledged: re-arm for the one now oldest.
-        if (backstopReached()) backstopDue = true;
-      });
+    if (leaseTimerFired) {
+      leaseTimerFired = false;
+      await decisions.run(() => takeBack(state.expiredLeases(Date.now())));
     }
-    if (sideReady()) {
-      sideBusy = true;
-      void deliverSideEffects(state).finally(() => (sideBusy = false));
+    if (leaseTimerNeeded()) {
+      const at = state.nextLeaseExpiry() as number;
+      leaseTimer = at;
+      void sleep(Math.max(1, at - Date.now())).then(() => {
+        leaseTimer = undefined;
+        leaseTimerFired = true;
+      });
     }
   }
 }
 
-/** One batch of ledger rows; whatever arrives meanwhile waits for the next pass. */
-async function writeLedgerBatch(state: MemberCreditsState, byKey: boolean): Promise<void> {
-  const ledger = state.pendingLedger.slice(0, LEDGER_BATCH_SIZE);
-  if (ledger.length === 0) return;
-  const { emailKeys } = await recordLedgerEntries({ entries: ledger });
-  // Team PAYG-threshold emails the write queued: the side lane sends them, so SMTP never holds back the ledger.
-  state.queueEmails(emailKeys);
-  // By key since the write-through (acknowledgements may remove entries meanwhile); by count as before it, so that
-  // runs of the earlier code replay exactly (two pending entries can share a key when a request id is reused).
-  if (byKey) state.ackLedger(ledger.map((e) => e.entryKey));
-  else state.ackLedgerCount(ledger.length);
+/** A first-come, first-served lock: deterministic, as workflow code must be. */
+class Lock {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
 }
 
-/** Every pending invoice charge, notification and queued email, the activities side by side. */
-async function deliverSideEffects(state: MemberCreditsState): Promise<void> {
-  const charges = state.pendingCharges.slice();
-  const notifications = state.pendingNotifications.slice();
-  const emails = state.pendingEmails.slice();
-  await Promise.all([
-    charges.length > 0 && postInvoiceCharges({ charges }).then(() => state.ackCharges(charges.length)),
-    notifications.length > 0 &&
-      sendMemberNotifications({ notifications }).then(() => state.ackNotifications(notifications.length)),
-    emails.length > 0 && deliverEmails({ keys: emails }).then(() => state.ackEmails(emails.length)),
-  ]);
+/** Domain refusals leave an Update handler as ApplicationFailures (a plain Error would fail the workflow task). */
+function failure(err: Error): ApplicationFailure {
+  return ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true });
 }
 
-/** A small deterministic string hash (FNV-1a, 32 bits). */
-function stableHash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
+/** A repeat with a different body is refused to the caller, not a failed workflow task. */
+function refusing<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof IdempotencyConflictError) throw failure(err);
+    throw err;
+  }
 }

@@ -1,0 +1,66 @@
+/** Agent Mode's credit check: one consumption, answered allowed, allowed with PAYG, or refused. */
+import { formatCredits } from '../../../workflows/domain/credits';
+import { AGENT_ACTIONS } from '../../../workflows/domain/plans';
+import type { ConsumeAnswer } from '../../db/credit-store';
+import type { RouteContext } from '../context';
+import { balance, creditsIn, creditsOut, key, memberParams } from '../schemas';
+import { balanceView, parseAmount } from '../views';
+
+const consumeBody = {
+  type: 'object',
+  properties: { requestId: key, action: { type: 'string', enum: [...AGENT_ACTIONS] }, credits: creditsIn },
+  required: ['requestId', 'action', 'credits'],
+  additionalProperties: false,
+} as const;
+
+const consumeResponse = {
+  type: 'object',
+  properties: {
+    decision: { type: 'string', enum: ['allowed', 'allowed_payg', 'refused'] },
+    reason: { type: 'string', enum: ['paused', 'insufficient_credits'] },
+    charged: {
+      type: 'object',
+      properties: { total: creditsOut, allowance: creditsOut, purchased: creditsOut, payg: creditsOut },
+      required: ['total', 'allowance', 'purchased', 'payg'],
+    },
+    balance,
+  },
+  required: ['decision', 'balance'],
+} as const;
+
+export function consumptionRoutes({ app, deps, guard, metrics }: RouteContext): void {
+  app.post(
+    '/v1/teams/:teamId/members/:userId/consumptions',
+    {
+      schema: { params: memberParams, body: consumeBody, response: { 200: consumeResponse, 402: consumeResponse } },
+      onRequest: guard('agent', 'self'),
+    },
+    async (req, reply) => {
+      const { teamId, userId } = req.params as { teamId: string; userId: string };
+      const body = req.body as { requestId: string; action: string; credits: unknown };
+      const millicredits = parseAmount(body.credits);
+      const result = await deps.credits.consume(teamId, userId, {
+        requestId: body.requestId,
+        action: body.action,
+        millicredits,
+      });
+      metrics.consumptions.inc({ decision: result.decision });
+      return reply.status(result.decision === 'refused' ? 402 : 200).send(consumeView(result));
+    },
+  );
+}
+
+function consumeView(r: ConsumeAnswer) {
+  const c = r.charged;
+  return {
+    decision: r.decision,
+    ...(r.reason ? { reason: r.reason } : {}),
+    charged: {
+      total: formatCredits(c.allowance + c.purchased + c.payg),
+      allowance: formatCredits(c.allowance),
+      purchased: formatCredits(c.purchased),
+      payg: formatCredits(c.payg),
+    },
+    balance: balanceView(r.balance),
+  };
+}

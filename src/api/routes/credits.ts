@@ -1,0 +1,74 @@
+/** A member's credits: the balance, the PAYG switch (Billing) and credit purchases (Billing, paid plans). */
+import { formatCredits } from '../../../workflows/domain/credits';
+import { ApiError } from '../../errors';
+import type { RouteContext } from '../context';
+import { creditsIn, key, memberParams } from '../schemas';
+import { balanceView, parseAmount, planTermsView } from '../views';
+
+const paygBody = {
+  type: 'object',
+  properties: { enabled: { type: 'boolean' } },
+  required: ['enabled'],
+  additionalProperties: false,
+} as const;
+
+const purchaseBody = {
+  type: 'object',
+  properties: { purchaseId: key, credits: creditsIn },
+  required: ['purchaseId', 'credits'],
+  additionalProperties: false,
+} as const;
+
+export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: RouteContext): void {
+  app.get(
+    '/v1/teams/:teamId/members/:userId/credits',
+    { schema: { params: memberParams }, onRequest: guard('self', 'admin', 'billing', 'finance') },
+    async (req) => {
+      const { teamId, userId } = req.params as { teamId: string; userId: string };
+      await requireActiveMember(teamId, userId);
+      const [view, plan] = await Promise.all([deps.credits.balance(teamId, userId), planOf(teamId)]);
+      return {
+        teamId,
+        userId,
+        plan: view.planId,
+        planTerms: planTermsView(plan),
+        notificationsSent: view.notified,
+        balance: balanceView(view.balance),
+      };
+    },
+  );
+
+  app.put(
+    '/v1/teams/:teamId/members/:userId/payg',
+    { schema: { params: memberParams, body: paygBody }, onRequest: guard('billing') },
+    async (req) => {
+      const { teamId, userId } = req.params as { teamId: string; userId: string };
+      await requireActiveMember(teamId, userId);
+      const { enabled } = req.body as { enabled: boolean };
+      const view = await deps.credits.setPayg(teamId, userId, enabled);
+      return { teamId, userId, balance: balanceView(view.balance) };
+    },
+  );
+
+  app.post(
+    '/v1/teams/:teamId/members/:userId/credit-purchases',
+    { schema: { params: memberParams, body: purchaseBody }, onRequest: guard('billing') },
+    async (req, reply) => {
+      const { teamId, userId } = req.params as { teamId: string; userId: string };
+      const body = req.body as { purchaseId: string; credits: unknown };
+      const plan = await planOf(teamId);
+      if (!plan.purchasesAllowed) {
+        throw new ApiError(422, 'not_allowed', `plan ${plan.planId} does not allow credit purchases`);
+      }
+      const millicredits = parseAmount(body.credits, plan.maxPurchase);
+      await requireActiveMember(teamId, userId);
+      const r = await deps.credits.purchase(teamId, userId, body.purchaseId, millicredits);
+      return reply.status(r.duplicate ? 200 : 201).send({
+        purchaseId: r.purchaseId,
+        credits: formatCredits(r.millicredits),
+        price: { amountMinor: r.amountMinor, currency: r.currency },
+        balance: balanceView(r.balance),
+      });
+    },
+  );
+}

@@ -1,0 +1,105 @@
+/** Invoices with their lines, and the open invoice's preview (Billing, finance). */
+import { formatCredits } from '../../../workflows/domain/credits';
+import { notFound } from '../../errors';
+import type { RouteContext } from '../context';
+import { teamParams } from '../schemas';
+import { iso } from '../views';
+
+const invoiceParams = {
+  type: 'object',
+  properties: { teamId: teamParams.properties.teamId, invoiceId: { type: 'string', pattern: '^[0-9]{1,15}$' } },
+  required: ['teamId', 'invoiceId'],
+} as const;
+
+export function invoiceRoutes({ app, deps, guard, loadTeam }: RouteContext): void {
+  app.get(
+    '/v1/teams/:teamId/invoices',
+    { schema: { params: teamParams }, onRequest: guard('billing', 'finance') },
+    async (req) => {
+      const { teamId } = req.params as { teamId: string };
+      await loadTeam(teamId);
+      return { invoices: (await deps.invoices.list(teamId)).map(invoiceView) };
+    },
+  );
+
+  app.get(
+    '/v1/teams/:teamId/invoices/preview',
+    { schema: { params: teamParams }, onRequest: guard('billing', 'finance') },
+    async (req) => {
+      const { teamId } = req.params as { teamId: string };
+      const team = await loadTeam(teamId);
+      const [cycle, invoices, accruing] = await Promise.all([
+        deps.credits.members.teamBilling(teamId),
+        deps.invoices.list(teamId),
+        deps.credits.accruingPayg(teamId),
+      ]);
+      const open = invoices.find((i) => i.status === 'open');
+      const posted = open ? ((await deps.invoices.get(teamId, open.invoiceId))?.lines ?? []) : [];
+      const postedMinor = posted.reduce((sum, l) => sum + l.amountMinor, 0);
+      const accruingMinor = accruing.reduce((sum, a) => sum + a.amountMinor, 0);
+      return {
+        teamId,
+        periodStart: iso(cycle.periodStart),
+        periodEnd: iso(cycle.periodEnd),
+        finalizesAt: iso(cycle.invoiceFinalizesAt),
+        openInvoiceId: open?.invoiceId ?? null,
+        posted: posted.map((l) => ({
+          userId: l.userId,
+          kind: l.kind,
+          description: l.description,
+          credits: formatCredits(l.millicredits),
+          amount: { amountMinor: l.amountMinor, currency: l.currency },
+        })),
+        accruingPayg: accruing.map((a) => ({
+          userId: a.userId,
+          paygCredits: formatCredits(a.paygCredits),
+          amount: { amountMinor: a.amountMinor, currency: team.currency },
+        })),
+        estimatedTotal: { amountMinor: postedMinor + accruingMinor, currency: team.currency },
+      };
+    },
+  );
+
+  app.get(
+    '/v1/teams/:teamId/invoices/:invoiceId',
+    { schema: { params: invoiceParams }, onRequest: guard('billing', 'finance') },
+    async (req) => {
+      const { teamId, invoiceId } = req.params as { teamId: string; invoiceId: string };
+      const invoice = await deps.invoices.get(teamId, invoiceId);
+      if (!invoice) throw notFound(`invoice ${invoiceId} not found`);
+      return {
+        ...invoiceView(invoice),
+        lines: invoice.lines.map((l) => ({
+          userId: l.userId,
+          kind: l.kind,
+          description: l.description,
+          periodStart: iso(l.periodStart),
+          periodEnd: iso(l.periodEnd),
+          credits: formatCredits(l.millicredits),
+          rateMicrosPerCredit: l.rateMicrosPerCredit,
+          amount: { amountMinor: l.amountMinor, currency: l.currency },
+          postedAt: iso(l.postedAt),
+        })),
+      };
+    },
+  );
+}
+
+function invoiceView(i: {
+  invoiceId: string;
+  sequence: number;
+  status: string;
+  currency: string;
+  totalMinor: number;
+  openedAt: number;
+  finalizedAt: number | null;
+}) {
+  return {
+    invoiceId: i.invoiceId,
+    sequence: i.sequence,
+    status: i.status,
+    total: { amountMinor: i.totalMinor, currency: i.currency },
+    openedAt: iso(i.openedAt),
+    finalizedAt: i.finalizedAt === null ? null : iso(i.finalizedAt),
+  };
+}

@@ -1,0 +1,547 @@
+/**
+ * The member credits in PostgreSQL: usage rows (what every read is served from), budget leases, the first answer
+ * to every request id, and the transactions that keep them and the ledger in step:
+ * - `spendFromLease`: the hot path, one consumption from a lease the API holds, in one transaction;
+ * - `writeRecords`: what the member workflow decided (ledger rows, answers, leases, the usage row), in one;
+ * - `closeLeases`: a lease ends; what was spent from it is what its ledger rows say.
+ */
+import type { Knex } from 'knex';
+import { ledgerEntryKey } from '../../workflows/member-credits/state';
+import type {
+  AnswerRecord,
+  Balance,
+  BudgetLease,
+  Charged,
+  ConsumeDecision,
+  LedgerKind,
+  MemberNotificationKind,
+  RecordBatch,
+  RefusalReason,
+  ResumedPeriod,
+  ReturnedLease,
+} from '../../workflows/member-credits/types';
+
+export type RequestKind = 'consume' | 'purchase';
+
+/** A consumption's whole answer, as the API sends it and a repeat gets it again. */
+export interface ConsumeAnswer {
+  decision: ConsumeDecision;
+  reason?: RefusalReason;
+  charged: Charged;
+  balance: Balance;
+}
+
+export interface PurchaseAnswerRow {
+  purchaseId: string;
+  millicredits: number;
+  amountMinor: number;
+  currency: string;
+  balance: Balance;
+}
+
+export type StoredAnswer =
+  | { status: 'done'; fingerprint: string; answer: ConsumeAnswer | PurchaseAnswerRow }
+  | { status: 'pending'; fingerprint: string };
+
+export interface RequestRef {
+  teamId: string;
+  userId: string;
+  kind: RequestKind;
+  requestId: string;
+  fingerprint: string;
+}
+
+/** A lease-served consumption: written, or why it could not be. */
+export type LeaseSpend =
+  | { outcome: 'spent'; answer: ConsumeAnswer }
+  /** The request id was asked before (answered, or on its way through the workflow). */
+  | { outcome: 'seen'; stored: StoredAnswer }
+  /** The lease cannot cover it (spent, expired, or taken back by the workflow). */
+  | { outcome: 'lease_exhausted' };
+
+/** The usage row as stored (snake_case columns). */
+interface UsageRow {
+  team_id: string;
+  user_id: string;
+  period_start: Date;
+  period_end: Date;
+  allowance: number;
+  purchased: number;
+  used: number;
+  payg_credits: number;
+  expired: number;
+  payg_charge_minor: number;
+  plan_id: string | null;
+  currency: string | null;
+  payg_enabled: boolean;
+  payg_available: boolean;
+  notified: MemberNotificationKind[];
+  version: number;
+}
+
+export interface MemberUsage {
+  teamId: string;
+  userId: string;
+  planId: string | null;
+  notified: MemberNotificationKind[];
+  balance: Balance;
+  expired: number;
+  version: number;
+}
+
+export interface TeamUsagePage {
+  members: ({ userId: string; email: string; roles: string[] } & { usage: MemberUsage | null })[];
+  nextCursor: string | null;
+}
+
+const KIND_COLUMN: Record<LedgerKind, { column: keyof UsageDelta; sign: 1 | -1 }> = {
+  grant: { column: 'allowance', sign: 1 },
+  adjustment: { column: 'allowance', sign: 1 },
+  purchase: { column: 'purchased', sign: 1 },
+  consume: { column: 'used', sign: 1 },
+  payg: { column: 'payg_credits', sign: 1 },
+  expire: { column: 'expired', sign: 1 },
+  restore: { column: 'expired', sign: -1 },
+};
+
+interface UsageDelta {
+  allowance: number;
+  purchased: number;
+  used: number;
+  payg_credits: number;
+  expired: number;
+}
+
+/** Thrown inside the spend's transaction to roll it back; says why nothing was spent. */
+class NotSpent extends Error {
+  constructor(readonly why: 'seen' | 'lease_exhausted') {
+    super(why);
+  }
+}
+
+export class CreditStore {
+  constructor(private readonly db: Knex) {}
+
+  // ---- the hot path (API) ----
+
+  /**
+   * One consumption from a lease, in one transaction: the answer row (unique on the request id), the lease's spend
+   * (bounded by its credits, refused once it is closed or expired), the ledger row carrying the lease id, and the
+   * usage row. Nothing is written unless all of it is.
+   */
+  async spendFromLease(
+    lease: BudgetLease,
+    request: { requestId: string; action: string; millicredits: number; fingerprint: string },
+    workflowId: string,
+  ): Promise<LeaseSpend> {
+    const c = request.millicredits;
+    const entryKey = ledgerEntryKey({ ...lease, kind: 'consume' }, request.requestId);
+    try {
+      return await this.db.transaction(async (trx) => {
+        const { rows } = await trx.raw(
+          `with claim as (
+           insert into request_answers (team_id, user_id, kind, request_id, fingerprint, status, lease_id)
+           select team_id, user_id, 'consume', ?, ?, 'done', lease_id from budget_leases where lease_id = ?
+           on conflict do nothing
+           returning request_id
+         ), lease as (
+           update budget_leases set used = used + ?
+           where lease_id = ? and status = 'active' and expires_at > now() and used + ? <= credits
+             and exists (select 1 from claim)
+           returning team_id, user_id, period_start, allowance_credits, used - ? as used_before
+         ), ledger as (
+           insert into ledger_entries (entry_key, team_id, user_id, period_start, period_end, kind, millicredits,
+             request_id, action, workflow_id, run_id, occurred_at, lease_id)
+           select ?, team_id, user_id, period_start, ?, 'consume', ?, ?, ?, ?, ?, now(), ? from lease
+           returning id
+         ), usage as (
+           update member_usage u set used = u.used + ?, updated_at = now()
+           from lease
+           where u.team_id = lease.team_id and u.user_id = lease.user_id and u.period_start = lease.period_start
+           returning u.*
+         )
+         select (select count(*) from claim)::int as claimed, (select count(*) from ledger)::int as written,
+           lease.used_before, lease.allowance_credits, usage.*
+         from (select 1) one left join lease on true left join usage on true`,
+          [
+            request.requestId,
+            request.fingerprint,
+            lease.leaseId,
+            c,
+            lease.leaseId,
+            c,
+            c,
+            entryKey,
+            new Date(lease.periodEnd),
+            c,
+            request.requestId,
+            request.action,
+            workflowId,
+            lease.runId,
+            lease.leaseId,
+            c,
+          ],
+        );
+        const r = rows[0] as UsageRow & {
+          claimed: number;
+          written: number;
+          used_before: number | null;
+          allowance_credits: number | null;
+        };
+        if (r.claimed === 0) throw new NotSpent('seen');
+        if (r.used_before === null || r.written === 0 || r.team_id === null) throw new NotSpent('lease_exhausted');
+        const fromAllowance = Math.min(c, Math.max(0, (r.allowance_credits ?? 0) - r.used_before));
+        const answer: ConsumeAnswer = {
+          decision: 'allowed',
+          charged: { allowance: fromAllowance, purchased: c - fromAllowance, payg: 0 },
+          balance: toBalance(r),
+        };
+        await trx.raw(
+          `update request_answers set answer = ? where team_id = ? and user_id = ? and kind = 'consume' and request_id = ?`,
+          [JSON.stringify(answer), r.team_id, r.user_id, request.requestId],
+        );
+        return { outcome: 'spent', answer };
+      });
+    } catch (err) {
+      if (!(err instanceof NotSpent)) throw err;
+      if (err.why === 'lease_exhausted') return { outcome: 'lease_exhausted' };
+      const stored = await this.answer({ ...lease, kind: 'consume', requestId: request.requestId });
+      // The claim that stopped this one is gone only if it was rolled back meanwhile: ask the workflow.
+      return stored ? { outcome: 'seen', stored } : { outcome: 'lease_exhausted' };
+    }
+  }
+
+  /**
+   * Claim a request id for the workflow path: a new id is marked pending (the workflow's records write the answer);
+   * one seen before comes back as stored.
+   */
+  async claim(ref: RequestRef): Promise<StoredAnswer | undefined> {
+    const inserted = await this.db('request_answers')
+      .insert({
+        team_id: ref.teamId,
+        user_id: ref.userId,
+        kind: ref.kind,
+        request_id: ref.requestId,
+        fingerprint: ref.fingerprint,
+        status: 'pending',
+      })
+      .onConflict(['team_id', 'user_id', 'kind', 'request_id'])
+      .ignore()
+      .returning('request_id');
+    return inserted.length > 0 ? undefined : this.answer(ref);
+  }
+
+  async answer(ref: Omit<RequestRef, 'fingerprint'>): Promise<StoredAnswer | undefined> {
+    const row = await this.db('request_answers')
+      .where({ team_id: ref.teamId, user_id: ref.userId, kind: ref.kind, request_id: ref.requestId })
+      .first('status', 'fingerprint', 'answer');
+    if (!row) return undefined;
+    return row.status === 'done' && row.answer
+      ? { status: 'done', fingerprint: row.fingerprint, answer: row.answer }
+      : { status: 'pending', fingerprint: row.fingerprint };
+  }
+
+  /** The holder gives a lease back: no spend from it after this; returns what was spent. */
+  async returnLease(leaseId: string): Promise<ReturnedLease> {
+    const [closed] = await this.closeLeases([leaseId]);
+    return closed;
+  }
+
+  // ---- the workflow's writes (activities) ----
+
+  /**
+   * Close leases (whoever asks first) and report what was spent from each, from the ledger rows that carry its id.
+   * The update waits for spends in flight on those leases; the sum is read after it, so it sees them all.
+   */
+  async closeLeases(leaseIds: readonly string[]): Promise<ReturnedLease[]> {
+    if (leaseIds.length === 0) return [];
+    return this.db.transaction(async (trx) => {
+      await trx('budget_leases')
+        .whereIn('lease_id', leaseIds)
+        .andWhere('status', 'active')
+        .update({ status: 'closed', closed_at: trx.fn.now() });
+      const rows: { lease_id: string; spent: number }[] = await trx('ledger_entries')
+        .whereIn('lease_id', leaseIds)
+        .groupBy('lease_id')
+        .select('lease_id', trx.raw('sum(millicredits)::bigint as spent'));
+      const spent = new Map(rows.map((r) => [r.lease_id, r.spent]));
+      return leaseIds.map((leaseId) => ({ leaseId, used: spent.get(leaseId) ?? 0 }));
+    });
+  }
+
+  /**
+   * Everything a member workflow decided since its last write, in one transaction: ledger rows (by their keys, so a
+   * retry writes nothing twice), the usage rows they change, leases, and the answers, each completed with the
+   * balance of its period as written.
+   */
+  async writeRecords(batch: RecordBatch, source: { workflowId: string; runId: string }): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const deltas = new Map<
+        string,
+        { teamId: string; userId: string; periodStart: number; periodEnd: number } & UsageDelta
+      >();
+      const touch = (teamId: string, userId: string, periodStart: number, periodEnd: number) => {
+        const k = `${teamId}/${userId}/${periodStart}`;
+        let d = deltas.get(k);
+        if (!d)
+          deltas.set(
+            k,
+            (d = {
+              teamId,
+              userId,
+              periodStart,
+              periodEnd,
+              allowance: 0,
+              purchased: 0,
+              used: 0,
+              payg_credits: 0,
+              expired: 0,
+            }),
+          );
+        return d;
+      };
+      if (batch.entries.length > 0) {
+        const inserted: { entry_key: string }[] = await trx('ledger_entries')
+          .insert(
+            batch.entries.map((e) => ({
+              entry_key: e.entryKey,
+              team_id: e.teamId,
+              user_id: e.userId,
+              period_start: new Date(e.periodStart),
+              period_end: new Date(e.periodEnd),
+              kind: e.kind,
+              millicredits: e.millicredits,
+              amount_minor: e.amountMinor ?? null,
+              currency: e.currency ?? null,
+              request_id: e.requestId ?? null,
+              action: e.action ?? null,
+              workflow_id: source.workflowId,
+              run_id: source.runId,
+              occurred_at: new Date(e.occurredAt),
+            })),
+          )
+          .onConflict('entry_key')
+          .ignore()
+          .returning('entry_key');
+        // Only rows new to the ledger move the usage row: a retried write changes nothing.
+        const fresh = new Set(inserted.map((r) => r.entry_key));
+        for (const e of batch.entries) {
+          if (!fresh.has(e.entryKey)) continue;
+          const { column, sign } = KIND_COLUMN[e.kind];
+          touch(e.teamId, e.userId, e.periodStart, e.periodEnd)[column] += sign * e.millicredits;
+        }
+      }
+      for (const h of batch.headers) touch(h.teamId, h.userId, h.periodStart, h.periodEnd);
+      for (const d of deltas.values()) {
+        const h = batch.headers.find(
+          (x) => x.teamId === d.teamId && x.userId === d.userId && x.periodStart === d.periodStart,
+        );
+        await trx.raw(
+          `insert into member_usage as u (team_id, user_id, period_start, period_end, allowance, purchased, used,
+             payg_credits, expired, plan_id, currency, payg_enabled, payg_available, payg_charge_minor, notified, version)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?)
+           on conflict (team_id, user_id, period_start) do update set
+             allowance = u.allowance + excluded.allowance,
+             purchased = u.purchased + excluded.purchased,
+             used = u.used + excluded.used,
+             payg_credits = u.payg_credits + excluded.payg_credits,
+             expired = u.expired + excluded.expired,
+             plan_id = case when excluded.version > u.version then excluded.plan_id else u.plan_id end,
+             currency = case when excluded.version > u.version then excluded.currency else u.currency end,
+             payg_enabled = case when excluded.version > u.version then excluded.payg_enabled else u.payg_enabled end,
+             payg_available = case when excluded.version > u.version then excluded.payg_available else u.payg_available end,
+             payg_charge_minor = case when excluded.version > u.version then excluded.payg_charge_minor else u.payg_charge_minor end,
+             notified = case when excluded.version > u.version then excluded.notified else u.notified end,
+             version = greatest(u.version, excluded.version),
+             updated_at = now()`,
+          [
+            d.teamId,
+            d.userId,
+            new Date(d.periodStart),
+            new Date(d.periodEnd),
+            d.allowance,
+            d.purchased,
+            d.used,
+            d.payg_credits,
+            d.expired,
+            h?.planId ?? null,
+            h?.currency ?? null,
+            h?.paygEnabled ?? false,
+            h?.paygAvailable ?? false,
+            h?.paygChargeMinor ?? 0,
+            h?.notified ?? [],
+            h?.version ?? 0,
+          ],
+        );
+      }
+      if (batch.leases.length > 0) {
+        await trx('budget_leases')
+          .insert(
+            batch.leases.map((l) => ({
+              lease_id: l.leaseId,
+              team_id: l.teamId,
+              user_id: l.userId,
+              period_start: new Date(l.periodStart),
+              holder: l.holder,
+              credits: l.credits,
+              allowance_credits: l.allowanceCredits,
+              expires_at: new Date(l.expiresAt),
+            })),
+          )
+          .onConflict('lease_id')
+          .ignore();
+      }
+      if (batch.answers.length > 0) await this.writeAnswers(trx, batch, source);
+    });
+  }
+
+  private async writeAnswers(trx: Knex.Transaction, batch: RecordBatch, source: { workflowId: string }): Promise<void> {
+    const { teamId, userId } = batch.headers[batch.headers.length - 1];
+    const periods = [...new Set(batch.answers.map((a) => a.periodStart))];
+    const rows: UsageRow[] = await trx('member_usage')
+      .where({ team_id: teamId, user_id: userId })
+      .whereIn(
+        'period_start',
+        periods.map((p) => new Date(p)),
+      );
+    const balances = new Map(rows.map((r) => [r.period_start.getTime(), toBalance(r)]));
+    for (const a of batch.answers) {
+      const balance = balances.get(a.periodStart);
+      if (!balance) throw new Error(`no usage row for ${source.workflowId} period ${a.periodStart}`);
+      await trx.raw(
+        `insert into request_answers as r (team_id, user_id, kind, request_id, fingerprint, status, answer)
+         values (?, ?, ?, ?, ?, 'done', ?)
+         on conflict (team_id, user_id, kind, request_id) do update
+           set status = 'done', answer = excluded.answer, fingerprint = excluded.fingerprint
+           where r.status = 'pending'`,
+        [teamId, userId, a.kind, a.requestId, a.fingerprint, JSON.stringify(answerWithBalance(a, balance))],
+      );
+    }
+  }
+
+  // ---- reads ----
+
+  /** The member's usage row of the period starting at `periodStart`, if any was written. */
+  async usage(teamId: string, userId: string, periodStart: number): Promise<MemberUsage | undefined> {
+    const row = await this.db<UsageRow>('member_usage')
+      .where({ team_id: teamId, user_id: userId, period_start: new Date(periodStart) })
+      .first();
+    return row ? toUsage(row) : undefined;
+  }
+
+  /** What a run resuming this period starts from (a member removed and added again in the same period). */
+  async resumable(teamId: string, userId: string, periodStart: number): Promise<ResumedPeriod | undefined> {
+    const u = await this.usage(teamId, userId, periodStart);
+    if (!u) return undefined;
+    return {
+      periodStart,
+      allowance: u.balance.allowance,
+      purchased: u.balance.purchased,
+      used: u.balance.used,
+      paygCredits: u.balance.paygCredits,
+      expired: u.expired,
+      notified: u.notified,
+      version: u.version,
+    };
+  }
+
+  /**
+   * One page of a team's active members with their usage of the period starting at `periodStart`, in user id
+   * order, optionally only those whose id or email contains `q`. One query, whatever the team's size.
+   */
+  async teamUsage(
+    teamId: string,
+    periodStart: number,
+    page: { limit: number; cursor?: string; q?: string },
+  ): Promise<TeamUsagePage> {
+    const q = this.db('members as m')
+      .leftJoin('member_usage as u', function () {
+        this.on('u.team_id', 'm.team_id')
+          .andOn('u.user_id', 'm.user_id')
+          .andOnVal('u.period_start', new Date(periodStart));
+      })
+      .where({ 'm.team_id': teamId, 'm.status': 'active' })
+      .orderBy('m.user_id')
+      .limit(page.limit + 1)
+      .select('m.user_id as member_user_id', 'm.email', 'm.roles', 'u.*');
+    if (page.cursor) q.andWhere('m.user_id', '>', page.cursor);
+    if (page.q) {
+      const like = `%${page.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+      q.andWhere((w) => w.whereILike('m.user_id', like).orWhereILike('m.email', like));
+    }
+    const rows = (await q) as (UsageRow & { member_user_id: string; email: string; roles: string[] })[];
+    const more = rows.length > page.limit;
+    const shown = rows.slice(0, page.limit);
+    return {
+      members: shown.map((r) => ({
+        userId: r.member_user_id,
+        email: r.email,
+        roles: r.roles,
+        usage: r.period_start ? toUsage(r) : null,
+      })),
+      nextCursor: more ? shown[shown.length - 1].member_user_id : null,
+    };
+  }
+
+  /** PAYG accrued this period by the team's active members, not yet on an invoice (it is posted at the period end). */
+  async accruingPayg(
+    teamId: string,
+    periodStart: number,
+  ): Promise<{ userId: string; paygCredits: number; amountMinor: number }[]> {
+    const rows = await this.db('member_usage as u')
+      .join('members as m', function () {
+        this.on('m.team_id', 'u.team_id').andOn('m.user_id', 'u.user_id');
+      })
+      .where({ 'u.team_id': teamId, 'u.period_start': new Date(periodStart), 'm.status': 'active' })
+      .andWhere('u.payg_credits', '>', 0)
+      .orderBy('u.user_id')
+      .select('u.user_id', 'u.payg_credits', 'u.payg_charge_minor');
+    return rows.map((r: { user_id: string; payg_credits: number; payg_charge_minor: number }) => ({
+      userId: r.user_id,
+      paygCredits: r.payg_credits,
+      amountMinor: r.payg_charge_minor,
+    }));
+  }
+
+  /** The active leases of a member (for the reconciliation check). */
+  async activeLeases(teamId: string, userId: string): Promise<{ leaseId: string; used: number }[]> {
+    const rows = await this.db('budget_leases')
+      .where({ team_id: teamId, user_id: userId, status: 'active' })
+      .select('lease_id', 'used');
+    return rows.map((r: { lease_id: string; used: number }) => ({ leaseId: r.lease_id, used: r.used }));
+  }
+}
+
+function toUsage(r: UsageRow): MemberUsage {
+  return {
+    teamId: r.team_id,
+    userId: r.user_id,
+    planId: r.plan_id,
+    notified: r.notified ?? [],
+    balance: toBalance(r),
+    expired: r.expired,
+    version: r.version,
+  };
+}
+
+export function toBalance(r: UsageRow): Balance {
+  const remaining = r.allowance + r.purchased - r.used;
+  return {
+    periodStart: r.period_start.getTime(),
+    periodEnd: r.period_end.getTime(),
+    allowance: r.allowance,
+    purchased: r.purchased,
+    used: r.used,
+    remaining,
+    paygEnabled: r.payg_enabled,
+    paygAvailable: r.payg_available,
+    paygCredits: r.payg_credits,
+    paygChargeMinor: r.payg_charge_minor,
+    currency: r.currency ?? 'USD',
+    paused: remaining <= 0 && !(r.payg_available && r.payg_enabled),
+  };
+}
+
+function answerWithBalance(a: AnswerRecord, balance: Balance): ConsumeAnswer | PurchaseAnswerRow {
+  return { ...a.answer, balance } as ConsumeAnswer | PurchaseAnswerRow;
+}
