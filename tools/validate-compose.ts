@@ -14,7 +14,8 @@
  *   `service_healthy` target has a healthcheck;
  * - postgresql, temporal and api have healthchecks, with well-formed tests and durations;
  * - the worker and the API get every setting the app reads, agree on Temporal namespace, task queue,
- *   database and SMTP, point at services of this file that they depend on, and the API listens on
+ *   database and SMTP, point at services of this file that they depend on, wait for the job that
+ *   registers their Temporal namespace, and the API listens on
  *   0.0.0.0 on a published port; npm scripts in `command:` exist in package.json;
  * - published host ports are not used twice; named volumes are declared; bind-mount sources exist;
  *   Temporal's dynamic config file is mounted and parses;
@@ -633,15 +634,25 @@ function main(): void {
     );
   }
 
-  // Temporal registers the namespace the app uses.
+  // The temporal-namespace job registers the namespace the app uses, and the app waits for it.
+  const namespaceJob = services['temporal-namespace'];
+  if (check(isObj(namespaceJob), 'missing service "temporal-namespace" (registers the namespace the app uses)')) {
+    const ns = environmentOf(namespaceJob as Obj, 'temporal-namespace').get('DEFAULT_NAMESPACE') ?? 'default';
+    for (const [name, env] of envs) {
+      check(
+        ns === env.get('TEMPORAL_NAMESPACE'),
+        `temporal-namespace registers namespace "${ns}" but ${name} uses "${env.get('TEMPORAL_NAMESPACE')}"`,
+      );
+      check(
+        dependsOn(services[name] as Obj, name).get('temporal-namespace')?.condition ===
+          'service_completed_successfully',
+        `services.${name} must wait for temporal-namespace (condition: service_completed_successfully)`,
+      );
+    }
+  }
   const temporal = services.temporal;
-  if (isObj(temporal) && worker) {
+  if (isObj(temporal)) {
     const tenv = environmentOf(temporal, 'temporal');
-    const ns = tenv.get('DEFAULT_NAMESPACE') ?? 'default';
-    check(
-      ns === worker.get('TEMPORAL_NAMESPACE'),
-      `temporal registers namespace "${ns}" but the app uses "${worker.get('TEMPORAL_NAMESPACE')}"`,
-    );
     const dyn = tenv.get('DYNAMIC_CONFIG_FILE_PATH');
     if (dyn) {
       const inContainer = path.posix.resolve('/etc/temporal', dyn);
