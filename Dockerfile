@@ -4,7 +4,8 @@
 #   worker: npm run start:worker   (Temporal worker; runs knex migrations to latest on start)
 #   api:    npm run start:api      (Fastify HTTP API)
 # TypeScript runs through tsx (a runtime dependency), so there is no compile step; the worker bundles
-# workflows/ with webpack at start, which is why the workflow sources are in the image.
+# workflows/ with webpack at start, which is why the workflow sources are in the image. What only development
+# needs (tools/: the local-stack launcher behind npm start and npm test; test/, bench/) stays out.
 
 # Node 20.20, the version development machines and CI run the tests on. Not below 20.19: a dependency
 # (cookie@2 via fastify's light-my-request) is ESM-only and relies on require(esm), on by default from 20.19.
@@ -25,11 +26,10 @@ ENV NODE_ENV=production \
     NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
     HOST=0.0.0.0 \
-    PORT=3000 \
-    DATA_DIR=/app/.data
+    PORT=3000
 WORKDIR /app
 
-# Application files stay owned by root (read-only for the process); only DATA_DIR is writable.
+# Application files stay owned by root, read-only for the process (it writes only to /tmp and its home).
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig*.json ./
 COPY src ./src
@@ -38,7 +38,6 @@ COPY activities ./activities
 COPY migrations ./migrations
 COPY config ./config
 COPY docker/api-healthcheck.mjs ./docker/api-healthcheck.mjs
-RUN mkdir -p /app/.data && chown node:node /app/.data
 
 # The node image's unprivileged user (uid 1000, home /home/node for npm's cache and logs).
 USER node

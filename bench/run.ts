@@ -20,10 +20,9 @@ import pg from 'pg';
 import { createDb, migrateLatest } from '../src/db/knex';
 import { LedgerStore } from '../src/db/ledger-store';
 import { TokenStore } from '../src/db/token-store';
-import { MailCatcher } from '../src/mail-catcher';
 import { PlanCatalogue } from '../src/plans';
-import { findFreePort, stopListWithSignals } from '../src/stack/procs';
 import { MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/credits-service';
+import { findFreePort, stopListWithSignals } from '../tools/procs';
 import { periodContaining, previousPeriod } from '../workflows/domain/periods';
 import { memberWorkflowId } from '../workflows/ids';
 import { creditStateQuery } from '../workflows/member-credits/messages';
@@ -179,9 +178,6 @@ async function main(): Promise<number> {
     const plan = plans.get(PLAN)!;
     const peerPool = new pg.Pool({ connectionString: servers.databaseUrl, max: 10 });
     stops.push(() => peerPool.end());
-    const mail = new MailCatcher();
-    const smtpUrl = await mail.start(0);
-    stops.push(() => mail.stop());
 
     // ---- data: teams, members, tokens, the peer balance rows ----
     const current = periodContaining(Date.now(), ANCHOR_DAY);
@@ -247,7 +243,12 @@ async function main(): Promise<number> {
       startChild({
         name: 'real worker',
         script: 'src/worker.ts',
-        env: { ...common, DATABASE_URL: servers.databaseUrl, SMTP_URL: smtpUrl, TEMPORAL_TASK_QUEUE: REAL_QUEUE },
+        env: {
+          ...common,
+          DATABASE_URL: servers.databaseUrl,
+          SMTP_URL: servers.smtpUrl,
+          TEMPORAL_TASK_QUEUE: REAL_QUEUE,
+        },
         logFile: path.join(dataDir, 'worker.log'),
         ready: /worker polling task queue/,
         nodeArgs,

@@ -1,16 +1,15 @@
 /**
- * The benchmark's stack, started the way `npm test` starts its own (scripts/test.ts): PostgreSQL (a fresh
- * database) and a Temporal dev server on free ports with data under `.data/bench/`, unless DATABASE_URL /
- * TEMPORAL_ADDRESS are given; plus the three processes under test, each a child process so the load
+ * The benchmark's stack, started by the local-stack launcher (tools/local-stack.ts) like `npm test`'s: PostgreSQL
+ * (a fresh database), a Temporal dev server and an SMTP catcher on free ports with data under `.data/bench/`,
+ * unless DATABASE_URL / TEMPORAL_ADDRESS are given; plus the three processes under test, each a child process so the load
  * generator never shares their event loop: the real worker (`src/worker.ts`), the real API
  * (`src/api/server.ts`) and the floor worker (`bench/floor/worker.ts`).
  */
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { freshDatabase, startPostgres } from '../src/stack/postgres';
+import { LocalStack } from '../tools/local-stack';
 import {
   describeExit,
-  findFreePorts,
   formatDuration,
   hasExited,
   killOnExit,
@@ -18,8 +17,7 @@ import {
   spawnLogged,
   stopProcess,
   tailFile,
-} from '../src/stack/procs';
-import { ensureTemporalCli, startTemporalDevServer } from '../src/stack/temporal-cli';
+} from '../tools/procs';
 
 export const root = path.resolve(__dirname, '..');
 
@@ -28,6 +26,7 @@ export type Log = (msg: string) => void;
 export interface ExternalServers {
   databaseUrl: string;
   temporalAddress: string;
+  smtpUrl: string;
   /** `temporal --version`, when this run started the dev server. */
   temporalCli?: string;
   /** Which servers this run started itself. */
@@ -59,70 +58,44 @@ export const TEMPORAL_DYNAMIC_CONFIG: Record<string, string | number | boolean> 
     }),
 );
 
-/** Start PostgreSQL and Temporal unless given; registers their stops in `stops` (last in, first out). */
+/** Start PostgreSQL, Temporal and an SMTP catcher unless given; registers their stop in `stops`. */
 export async function startServers(
   dataDir: string,
   stops: (() => Promise<void>)[],
   log: Log,
 ): Promise<ExternalServers> {
-  mkdirSync(dataDir, { recursive: true });
-  const [pgPort, temporalPort] = await findFreePorts(2);
-
-  const postgres = process.env.DATABASE_URL
-    ? undefined
-    : await startPostgres({
-        dataDir: path.join(dataDir, 'pg'),
-        port: pgPort,
-        log,
-        logFile: path.join(dataDir, 'postgres.log'),
-        settings: POSTGRES_SETTINGS,
-      });
-  if (postgres) stops.push(postgres.stop);
-  if (!postgres) log('using DATABASE_URL from the environment (a fresh ai_credits_bench database is created on it)');
-  const databaseUrl = await freshDatabase(postgres?.adminUrl ?? process.env.DATABASE_URL!, 'ai_credits_bench');
-
-  let temporalAddress = process.env.TEMPORAL_ADDRESS;
-  let temporalCli: string | undefined;
-  let temporalPid: number | undefined;
-  if (temporalAddress) {
-    log(`using TEMPORAL_ADDRESS=${temporalAddress} from the environment`);
-  } else {
-    rmSync(path.join(dataDir, 'temporal'), { recursive: true, force: true });
-    const temporal = await startTemporalDevServer({
-      port: temporalPort,
-      dataDir: path.join(dataDir, 'temporal'),
-      logFile: path.join(dataDir, 'temporal.log'),
+  const stack = await LocalStack.start({
+    dataDir,
+    log,
+    postgres: {
+      url: process.env.DATABASE_URL || undefined,
+      port: 0,
+      database: 'ai_credits_bench',
+      fresh: true,
+      settings: POSTGRES_SETTINGS,
+    },
+    temporal: {
+      address: process.env.TEMPORAL_ADDRESS || undefined,
+      port: 0,
+      fresh: true,
       dynamicConfig: TEMPORAL_DYNAMIC_CONFIG,
-      log,
-    });
-    stops.push(temporal.stop);
-    temporalAddress = temporal.address;
-    temporalPid = readPid(path.join(dataDir, 'temporal', 'temporal-dev-server.json'), (t) => JSON.parse(t).pid);
-    const cli = await ensureTemporalCli(log);
-    temporalCli = (await run(cli, ['--version'])).stdout.trim();
-  }
+    },
+    smtp: { port: 0 },
+  });
+  stops.push(() => stack.stop());
+  const { postgres, temporal } = stack;
   return {
-    databaseUrl,
-    temporalAddress,
-    temporalCli,
+    databaseUrl: stack.databaseUrl,
+    temporalAddress: stack.temporalAddress,
+    smtpUrl: stack.smtpUrl!,
+    temporalCli: temporal ? (await run(temporal.cli, ['--version'])).stdout.trim() : undefined,
     startedPostgres: postgres !== undefined,
-    startedTemporal: temporalCli !== undefined,
+    startedTemporal: temporal !== undefined,
     postgresSettings: postgres ? POSTGRES_SETTINGS : {},
-    temporalDynamicConfig: temporalCli ? TEMPORAL_DYNAMIC_CONFIG : {},
-    postmasterPid: postgres
-      ? readPid(path.join(postgres.dataDir, 'postmaster.pid'), (t) => t.split('\n')[0])
-      : undefined,
-    temporalPid,
+    temporalDynamicConfig: temporal ? TEMPORAL_DYNAMIC_CONFIG : {},
+    postmasterPid: postgres?.pid,
+    temporalPid: temporal?.pid,
   };
-}
-
-function readPid(file: string, parse: (text: string) => unknown): number | undefined {
-  try {
-    const pid = Number(parse(readFileSync(file, 'utf8')));
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface ChildService {

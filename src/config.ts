@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../workflows/ids';
 
 /** Configuration by environment (spec §12); every value has a working default. */
@@ -14,7 +13,7 @@ export interface Config {
   /** Unset: `npm start` starts a local SMTP catcher. */
   smtpUrl?: string;
   provisioningToken?: string;
-  dataDir: string;
+  /** `LOG_LEVEL` (pino's levels: trace, debug, info, warn, error, fatal, silent); debug shows the bundler's report. */
   logLevel: string;
 }
 
@@ -31,7 +30,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     taskQueue: env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE,
     smtpUrl: env.SMTP_URL || undefined,
     provisioningToken: env.PROVISIONING_TOKEN || undefined,
-    dataDir: path.resolve(env.DATA_DIR ?? path.join(__dirname, '..', '.data')),
     logLevel: env.LOG_LEVEL ?? 'info',
   };
 }

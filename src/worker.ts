@@ -1,4 +1,5 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { SdkComponent, type Logger, type LogLevel, type LogMetadata } from '@temporalio/common';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createActivities } from '../activities';
 import { loadConfig, requireSetting } from './config';
@@ -48,9 +49,40 @@ export async function createWorker(input: CreateWorkerInput): Promise<Worker> {
   });
 }
 
+const SDK_LOG_LEVELS: Record<string, LogLevel> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'ERROR',
+  silent: 'ERROR',
+};
+
+/**
+ * The SDK logs at the service's LOG_LEVEL, except the worker's own INFO lines, which are debug detail here: the
+ * bundler's webpack module listing (a screenful at every start) and the worker's state changes. Call before anything
+ * creates the Runtime (connections, workers).
+ */
+export function installSdkLogger(logLevel: string): void {
+  const logger = new DefaultLogger(SDK_LOG_LEVELS[logLevel] ?? 'INFO');
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) =>
+    logger.log(level === 'INFO' && meta?.sdkComponent === SdkComponent.worker ? 'DEBUG' : level, message, meta);
+  const quietWorker: Logger = {
+    log,
+    trace: (message, meta) => log('TRACE', message, meta),
+    debug: (message, meta) => log('DEBUG', message, meta),
+    info: (message, meta) => log('INFO', message, meta),
+    warn: (message, meta) => log('WARN', message, meta),
+    error: (message, meta) => log('ERROR', message, meta),
+  };
+  Runtime.install({ logger: quietWorker });
+}
+
 /** `npm run start:worker`: a worker alone, against the configured Temporal, PostgreSQL and SMTP. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  installSdkLogger(config.logLevel);
   const db = createDb(requireSetting(config.databaseUrl, 'DATABASE_URL'));
   await migrateLatest(db);
   const connection = await NativeConnection.connect({

@@ -4,13 +4,11 @@
  * The worker and the API run under a small supervisor, as they would under docker-compose `restart: always`.
  */
 import { type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { MailCatcher } from '../../src/mail-catcher';
-import { startPostgres, type RunningPostgres } from '../../src/stack/postgres';
-import { findFreePorts, hasExited, spawnLogged, stopProcess, waitForTcp, type Log } from '../../src/stack/procs';
-import { startTemporalDevServer, type RunningServer } from '../../src/stack/temporal-cli';
+import { LocalStack } from '../../tools/local-stack';
+import type { MailCatcher } from '../../tools/mail-catcher';
+import { findFreePorts, hasExited, spawnLogged, stopProcess, waitForTcp, type Log } from '../../tools/procs';
 
 const root = path.resolve(__dirname, '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -120,7 +118,6 @@ export interface FaultCounts {
 
 export class FaultStack {
   readonly counts: FaultCounts = { workerKills: 0, postgresRestarts: 0, temporalRestarts: 0, apiKills: 0 };
-  readonly mail = new MailCatcher();
   readonly taskQueue = 'ai-credits-faults';
   readonly provisioningToken = 'faults-provisioning-token';
   databaseUrl = '';
@@ -132,39 +129,44 @@ export class FaultStack {
   worker!: Supervised;
   api!: Supervised;
 
-  private postgres?: RunningPostgres;
-  private temporal?: RunningServer;
-  private smtpUrl = '';
-  private pgPort = 0;
-  private temporalPort = 0;
-  /** False when DATABASE_URL was given: a server we did not start is not ours to restart. */
-  ownsPostgres = true;
+  private servers?: LocalStack;
 
   constructor(
     private readonly dataDir: string,
     readonly log: Log,
   ) {}
 
+  get mail(): MailCatcher {
+    return this.servers!.mail!;
+  }
+
   async start(): Promise<void> {
-    const [pgPort, temporalPort, apiPort] = await findFreePorts(3);
-    this.pgPort = pgPort;
-    this.temporalPort = temporalPort;
-    if (process.env.FAULTS_DATABASE_URL) {
-      this.ownsPostgres = false;
-      this.databaseUrl = process.env.FAULTS_DATABASE_URL;
-    } else {
-      await this.startPostgres();
-    }
-    rmSync(path.join(this.dataDir, 'temporal'), { recursive: true, force: true });
-    await this.startTemporal();
-    this.smtpUrl = await this.mail.start(0);
+    const [apiPort] = await findFreePorts(1);
+    this.servers = await LocalStack.start({
+      dataDir: this.dataDir,
+      log: () => undefined,
+      postgres: {
+        url: process.env.FAULTS_DATABASE_URL || undefined,
+        port: 0,
+        database: 'ai_credits_faults',
+        settings: { max_connections: '200' },
+      },
+      temporal: {
+        port: 0,
+        fresh: true,
+        dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS },
+      },
+      smtp: { port: 0 },
+    });
+    this.databaseUrl = this.servers.databaseUrl;
+    this.temporalAddress = this.servers.temporalAddress;
 
     const env = (): NodeJS.ProcessEnv => ({
       ...process.env,
       DATABASE_URL: this.databaseUrl,
       TEMPORAL_ADDRESS: this.temporalAddress,
       TEMPORAL_TASK_QUEUE: this.taskQueue,
-      SMTP_URL: this.smtpUrl,
+      SMTP_URL: this.servers!.smtpUrl,
       PROVISIONING_TOKEN: this.provisioningToken,
       PORT: String(apiPort),
       HOST: '127.0.0.1',
@@ -181,29 +183,6 @@ export class FaultStack {
 
   private logFile(name: string): string {
     return path.join(this.dataDir, name);
-  }
-
-  private async startPostgres(): Promise<void> {
-    this.postgres = await startPostgres({
-      dataDir: path.join(this.dataDir, 'pg'),
-      port: this.pgPort,
-      log: () => undefined,
-      logFile: this.logFile('postgres.log'),
-      database: 'ai_credits_faults',
-      settings: { max_connections: '200' },
-    });
-    this.databaseUrl = this.postgres.databaseUrl;
-  }
-
-  private async startTemporal(): Promise<void> {
-    this.temporal = await startTemporalDevServer({
-      port: this.temporalPort,
-      dataDir: path.join(this.dataDir, 'temporal'),
-      logFile: this.logFile('temporal.log'),
-      dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS },
-      log: () => undefined,
-    });
-    this.temporalAddress = this.temporal.address;
   }
 
   /** SIGKILL the worker, leave it down for `downMs`, start a new one. */
@@ -226,25 +205,21 @@ export class FaultStack {
 
   /** Abort PostgreSQL like a crash (`pg_ctl stop -m immediate`: WAL recovery on start), start it again. */
   async restartPostgres(downMs = 3000): Promise<void> {
-    if (!this.ownsPostgres || !this.postgres) {
+    if (!this.servers?.postgres) {
       this.log('fault: PostgreSQL restart skipped (FAULTS_DATABASE_URL is not ours to restart)');
       return;
     }
     this.log('fault: PostgreSQL immediate stop');
-    await this.postgres.stop('immediate');
     this.counts.postgresRestarts++;
-    await sleep(downMs);
-    await this.startPostgres();
+    await this.servers.restartPostgres('immediate', downMs);
     this.log('fault: PostgreSQL back');
   }
 
   /** Stop the Temporal dev server and start it again on the same SQLite file and port. */
   async restartTemporal(downMs = 2000): Promise<void> {
     this.log('fault: Temporal dev server restart');
-    await this.temporal?.stop();
     this.counts.temporalRestarts++;
-    await sleep(downMs);
-    await this.startTemporal();
+    await this.servers!.restartTemporal(downMs);
     this.log('fault: Temporal dev server back');
   }
 
@@ -252,8 +227,6 @@ export class FaultStack {
     await this.proxy?.stop().catch(() => undefined);
     await this.api?.stop().catch(() => undefined);
     await this.worker?.stop().catch(() => undefined);
-    await this.mail.stop().catch(() => undefined);
-    await this.temporal?.stop().catch(() => undefined);
-    await this.postgres?.stop().catch(() => undefined);
+    await this.servers?.stop();
   }
 }

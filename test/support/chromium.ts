@@ -1,6 +1,6 @@
 /**
  * A headless Chromium for the dashboard's browser tests, driven by playwright-core (no bundled browser:
- * scripts/ensure-chromium.ts finds or installs the system one and `npm test` passes it as CHROMIUM_PATH).
+ * tools/chromium.ts finds or installs the system one and `npm test` passes it as CHROMIUM_PATH).
  *
  * Playwright gives every non-persistent launch a fresh temporary profile (user-data dir) and removes it on
  * close, so runs never share cookies, storage or caches.
@@ -23,7 +23,7 @@ export function chromiumPath(): string {
   const file = process.env.CHROMIUM_PATH;
   if (!file)
     throw new Error(
-      'CHROMIUM_PATH is not set: run the browser tests through `npm test` (scripts/ensure-chromium.ts finds or ' +
+      'CHROMIUM_PATH is not set: run the browser tests through `npm test` (tools/chromium.ts finds or ' +
         'installs Chromium), or set CHROMIUM_PATH=/usr/bin/chromium',
     );
   return file;

@@ -1,6 +1,6 @@
 /**
  * Integration-test plumbing: the real PostgreSQL, Temporal and SMTP listener started by `npm test`
- * (scripts/test.ts passes their addresses in the environment), one workflow bundle per test file, and
+ * (tools/test.ts passes their addresses in the environment), one workflow bundle per test file, and
  * a worker per test on its own task queue.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,7 +17,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Knex } from 'knex';
 import { TeamStore, type Role } from '../../src/db/team-store';
 import { createDb } from '../../src/db/knex';
-import { MailCatcher } from '../../src/mail-catcher';
+import { MailCatcher } from '../../tools/mail-catcher';
 import { createSmtpMailer } from '../../src/mailer';
 import { PlanCatalogue } from '../../src/plans';
 import { memberCredits } from '../../src/api/server';

@@ -8,14 +8,14 @@
  *   npm run test:faults           (--faults) the fault-injection suite, which starts and breaks its own servers
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createDb, migrateLatest } from '../src/db/knex';
-import { freshDatabase, startPostgres } from '../src/stack/postgres';
-import { ensureChromium } from './ensure-chromium';
-import { findFreePorts, formatDuration, stopListWithSignals } from '../src/stack/procs';
-import { ensureTimeSkippingTestServer } from '../src/stack/test-server';
-import { ensureTemporalCli, startTemporalDevServer, type RunningServer } from '../src/stack/temporal-cli';
+import { ensureChromium } from './chromium';
+import { LocalStack } from './local-stack';
+import { freshDatabase } from './postgres';
+import { formatDuration, stopListWithSignals } from './procs';
+import { ensureTemporalCli } from './temporal-cli';
+import { ensureTimeSkippingTestServer } from './test-server';
 
 const root = path.resolve(__dirname, '..');
 // AI_CREDITS_TEST_DATA lets two runs side by side keep apart (each needs its own PostgreSQL and Temporal data).
@@ -45,13 +45,12 @@ async function main(): Promise<number> {
   const { stops, stopAll } = stopListWithSignals('test stack', log);
 
   try {
-    mkdirSync(dataDir, { recursive: true });
     const env: NodeJS.ProcessEnv = { ...process.env };
     const jest = path.join(root, 'node_modules', '.bin', 'jest');
 
     if (faults) {
       // The fault suite starts, kills and restarts its own servers (test/faults/stack.ts): only the Temporal CLI
-      // is prepared here, so a first-time build shows its progress.
+      // is prepared here, so a first-time install shows its progress.
       await ensureTemporalCli(log);
       if (process.env.DATABASE_URL) {
         env.FAULTS_DATABASE_URL = await freshDatabase(process.env.DATABASE_URL, 'ai_credits_faults');
@@ -62,32 +61,26 @@ async function main(): Promise<number> {
       return await run(jest, ['test/faults', '--testTimeout', '1200000', ...jestArgs], env);
     }
 
-    const [pgPort, temporalPort] = await findFreePorts(2);
-    if (process.env.DATABASE_URL) {
-      log(`using DATABASE_URL from the environment for a fresh test database`);
-    }
-    const postgres = process.env.DATABASE_URL
-      ? undefined
-      : await startPostgres({
-          dataDir: path.join(dataDir, 'pg'),
-          port: pgPort,
-          log,
-          logFile: path.join(dataDir, 'postgres.log'),
-          settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' },
-        });
-    if (postgres) stops.push(postgres.stop);
-    env.DATABASE_URL = await freshDatabase(postgres?.adminUrl ?? process.env.DATABASE_URL!, 'ai_credits_test');
-
-    rmSync(path.join(dataDir, 'temporal'), { recursive: true, force: true });
-    const temporal: RunningServer = await startTemporalDevServer({
-      port: temporalPort,
-      dataDir: path.join(dataDir, 'temporal'),
-      logFile: path.join(dataDir, 'temporal.log'),
-      dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS },
+    // Always a dev server of its own, even with TEMPORAL_ADDRESS set: the suite relies on its dynamic config.
+    const stack = await LocalStack.start({
+      dataDir,
       log,
+      postgres: {
+        url: process.env.DATABASE_URL || undefined,
+        port: 0,
+        database: 'ai_credits_test',
+        fresh: true,
+        settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' },
+      },
+      temporal: {
+        port: 0,
+        fresh: true,
+        dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS },
+      },
     });
-    stops.push(temporal.stop);
-    env.TEMPORAL_ADDRESS = temporal.address;
+    stops.push(() => stack.stop());
+    env.DATABASE_URL = stack.databaseUrl;
+    env.TEMPORAL_ADDRESS = stack.temporalAddress;
     env.TEMPORAL_TEST_SERVER = await ensureTimeSkippingTestServer(log);
     env.CHROMIUM_PATH = await ensureChromium(log);
 

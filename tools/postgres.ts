@@ -1,5 +1,5 @@
 /**
- * A private PostgreSQL cluster for `npm start` / `npm test`, run from the installed server binaries
+ * A private PostgreSQL cluster for the local stack (tools/local-stack.ts), run from the installed server binaries
  * (`/usr/lib/postgresql/<version>/bin`, installed with apt-get on first run when missing and we are root).
  *
  * PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` user. Its data directory is
@@ -64,6 +64,8 @@ export interface RunningPostgres {
   /** The data directory actually used (the requested one or the fallback). */
   dataDir: string;
   port: number;
+  /** The postmaster's process id. */
+  pid?: number;
   /**
    * `pg_ctl stop -m fast`; resolves once the server is down (a no-op when it already is). `immediate` aborts
    * without a checkpoint, like a crash (the next start replays the WAL): the fault-injection suite uses it.
@@ -339,18 +341,16 @@ async function handleLeftoverServer(ctx: PgContext, dataDir: string): Promise<vo
   }
 }
 
-async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<boolean> {
+async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {
   const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (found.rowCount !== null && found.rowCount > 0) return false;
+    if (found.rowCount !== null && found.rowCount > 0) return;
     try {
       await client.query(`create database "${database.replace(/"/g, '""')}"`);
-      return true;
     } catch (err) {
-      if ((err as { code?: string }).code === '42P04') return false; // created concurrently
-      throw err;
+      if ((err as { code?: string }).code !== '42P04') throw err; // 42P04: created concurrently
     }
   } finally {
     await client.end();
@@ -362,7 +362,6 @@ async function createDatabaseIfMissing(adminUrl: string, database: string): Prom
  * database when missing.
  */
 export async function startPostgres(opts: PostgresOptions): Promise<RunningPostgres> {
-  const started = Date.now();
   const log = opts.log;
   const requested = path.resolve(opts.dataDir);
   const database = opts.database ?? 'ai_credits';
@@ -480,13 +479,12 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningPostg
   const adminUrl = `postgres://postgres@127.0.0.1:${opts.port}/postgres`;
   const databaseUrl = `postgres://postgres@127.0.0.1:${opts.port}/${encodeURIComponent(database)}`;
   try {
-    if (await createDatabaseIfMissing(adminUrl, database)) log(`Created database "${database}".`);
+    await createDatabaseIfMissing(adminUrl, database);
   } catch (err) {
     await stop().catch(() => undefined);
     throw new Error(`PostgreSQL started but creating database "${database}" failed: ${(err as Error).message}`);
   }
-  log(`PostgreSQL ready on 127.0.0.1:${opts.port} in ${formatDuration(Date.now() - started)} (data ${dataDir})`);
-  return { databaseUrl, adminUrl, dataDir, port: opts.port, stop };
+  return { databaseUrl, adminUrl, dataDir, port: opts.port, pid: pm?.pid, stop };
 }
 
 /**

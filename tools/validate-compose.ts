@@ -2,7 +2,7 @@
  * Static checks of docker-compose.yml, the Dockerfile and .dockerignore, with no Docker engine and no
  * compose plugin needed (neither is on the development machines or in CI).
  *
- *   npx tsx scripts/validate-compose.ts [path/to/docker-compose.yml]
+ *   npx tsx tools/validate-compose.ts [path/to/docker-compose.yml]
  *
  * What it checks:
  * - the YAML parses (merge keys `<<` allowed, duplicate keys refused), variables interpolate the way
@@ -14,12 +14,14 @@
  *   `service_healthy` target has a healthcheck;
  * - postgresql, temporal and api have healthchecks, with well-formed tests and durations;
  * - the worker and the API get every setting the app reads, agree on Temporal namespace, task queue,
- *   database and SMTP, point at services of this file that they depend on, and the API listens on
+ *   database and SMTP, point at services of this file that they depend on, wait for the job that
+ *   registers their Temporal namespace, and the API listens on
  *   0.0.0.0 on a published port; npm scripts in `command:` exist in package.json;
  * - published host ports are not used twice; named volumes are declared; bind-mount sources exist;
  *   Temporal's dynamic config file is mounted and parses;
- * - the Dockerfile: pinned base images, production-only `npm ci`, the sources the worker needs, a
- *   non-root user, a HEALTHCHECK, and every COPY source exists and is not excluded by .dockerignore.
+ * - the Dockerfile: pinned base images, production-only `npm ci`, the sources the worker needs and nothing only
+ *   development needs, a non-root user, a HEALTHCHECK, and every COPY source exists and is not excluded by
+ *   .dockerignore.
  *
  * Variables come from the environment only (not from a .env file), so the result does not depend on the
  * machine. A `${VAR:?...}` that is unset is reported as a note, not an error: it is required at `up` time.
@@ -50,6 +52,8 @@ const SHARED_ENV = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'T
 const HEALTHCHECK_REQUIRED = ['postgresql', 'temporal', 'api'];
 /** Sources the image needs at run time (tsx runs TypeScript; the worker bundles workflows/ at start). */
 const IMAGE_SOURCES = ['src', 'workflows', 'activities', 'migrations', 'config', 'package.json', 'package-lock.json'];
+/** Development only: the local-stack launcher and tests stay out of the image. */
+const DEV_ONLY_SOURCES = ['tools', 'test', 'bench', 'docs'];
 
 // From compose-spec.json (compose-go v2.16.2, the loader behind `docker compose config`).
 const TOP_LEVEL_KEYS = new Set(['name', 'include', 'services', 'models', 'networks', 'volumes', 'secrets', 'configs']);
@@ -455,6 +459,8 @@ function checkDockerfile(composeDir: string, service: string, build: Obj | strin
   check(hasHealthcheck, `${dockerfile}: the final stage has no HEALTHCHECK`, 'warning');
   for (const needed of IMAGE_SOURCES)
     check(copied.has(needed), `${dockerfile}: ${needed} is not copied into the image`);
+  for (const devOnly of DEV_ONLY_SOURCES)
+    check(!copied.has(devOnly), `${dockerfile}: ${devOnly} is for development only, keep it out of the image`);
   return { hasHealthcheck };
 }
 
@@ -628,15 +634,25 @@ function main(): void {
     );
   }
 
-  // Temporal registers the namespace the app uses.
+  // The temporal-namespace job registers the namespace the app uses, and the app waits for it.
+  const namespaceJob = services['temporal-namespace'];
+  if (check(isObj(namespaceJob), 'missing service "temporal-namespace" (registers the namespace the app uses)')) {
+    const ns = environmentOf(namespaceJob as Obj, 'temporal-namespace').get('DEFAULT_NAMESPACE') ?? 'default';
+    for (const [name, env] of envs) {
+      check(
+        ns === env.get('TEMPORAL_NAMESPACE'),
+        `temporal-namespace registers namespace "${ns}" but ${name} uses "${env.get('TEMPORAL_NAMESPACE')}"`,
+      );
+      check(
+        dependsOn(services[name] as Obj, name).get('temporal-namespace')?.condition ===
+          'service_completed_successfully',
+        `services.${name} must wait for temporal-namespace (condition: service_completed_successfully)`,
+      );
+    }
+  }
   const temporal = services.temporal;
-  if (isObj(temporal) && worker) {
+  if (isObj(temporal)) {
     const tenv = environmentOf(temporal, 'temporal');
-    const ns = tenv.get('DEFAULT_NAMESPACE') ?? 'default';
-    check(
-      ns === worker.get('TEMPORAL_NAMESPACE'),
-      `temporal registers namespace "${ns}" but the app uses "${worker.get('TEMPORAL_NAMESPACE')}"`,
-    );
     const dyn = tenv.get('DYNAMIC_CONFIG_FILE_PATH');
     if (dyn) {
       const inContainer = path.posix.resolve('/etc/temporal', dyn);

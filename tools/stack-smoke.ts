@@ -1,8 +1,9 @@
 /**
- * Smoke test of src/stack: builds/resolves the tools when needed, starts PostgreSQL, a Temporal dev server and the
- * Java time-skipping test server on free ports (state under a temp dir), checks each answers, stops everything.
+ * Smoke test of the local stack: installs the tools when needed, starts PostgreSQL, a Temporal dev server with its
+ * Web UI and an SMTP catcher (tools/local-stack.ts) and the Java time-skipping test server on free ports (state
+ * under a temp dir), checks each answers, stops everything.
  *
- *   npx tsx scripts/stack-smoke.ts [--keep]   (--keep: keep the temp dir for a look at the logs)
+ *   npx tsx tools/stack-smoke.ts [--keep]   (--keep: keep the temp dir for a look at the logs)
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,10 +11,11 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client } from 'pg';
-import { startPostgres, type RunningPostgres } from '../src/stack/postgres';
-import { findFreePort, formatDuration } from '../src/stack/procs';
-import { ensureTemporalCli, startTemporalDevServer, type RunningServer } from '../src/stack/temporal-cli';
-import { ensureTimeSkippingTestServer, startJavaTestServer } from '../src/stack/test-server';
+import { LocalStack } from './local-stack';
+import { findFreePorts, formatDuration } from './procs';
+import { ensureTemporalCli } from './temporal-cli';
+import type { RunningServer } from './temporal-dev-server';
+import { ensureTimeSkippingTestServer, startJavaTestServer } from './test-server';
 
 const log = (msg: string): void => console.log(`  ${msg}`);
 const timings: [string, number][] = [];
@@ -41,28 +43,22 @@ async function main(): Promise<void> {
     const wrapper = await timed('ensure time-skipping test server', () => ensureTimeSkippingTestServer(log));
     log(wrapper);
 
-    const [pgPort, temporalPort, testPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-    const pg: RunningPostgres = await timed('start PostgreSQL', () =>
-      startPostgres({
-        dataDir: path.join(dir, 'pg'),
-        port: pgPort,
+    const [uiPort, testPort] = await findFreePorts(2);
+    const stack = await timed('start the local stack (tools/local-stack.ts)', () =>
+      LocalStack.start({
+        dataDir: dir,
         log,
-        logFile: path.join(dir, 'logs', 'postgres.log'),
-        settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+        postgres: {
+          port: 0,
+          database: 'ai_credits',
+          settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+        },
+        temporal: { port: 0, uiPort, dynamicConfig: { 'limit.maxIDLength': 255 } },
+        smtp: { port: 0 },
       }),
     );
-    toStop.push({ name: 'PostgreSQL', stop: pg.stop });
-    pgDataDir = pg.dataDir;
-    const temporal: RunningServer = await timed('start Temporal dev server', () =>
-      startTemporalDevServer({
-        port: temporalPort,
-        dataDir: path.join(dir, 'temporal'),
-        logFile: path.join(dir, 'logs', 'temporal.log'),
-        dynamicConfig: { 'frontend.enableUpdateWorkflowExecution': true, 'limit.maxIDLength': 255 },
-        log,
-      }),
-    );
-    toStop.push({ name: 'Temporal dev server', stop: temporal.stop });
+    toStop.push({ name: 'local stack', stop: () => stack.stop() });
+    pgDataDir = stack.postgres?.dataDir;
     const testServer: RunningServer = await timed('start Java test server (time skipping)', () =>
       startJavaTestServer({
         port: testPort,
@@ -73,19 +69,20 @@ async function main(): Promise<void> {
     );
     toStop.push({ name: 'Java test server', stop: testServer.stop });
 
-    console.log(`\nPostgreSQL:   ${pg.databaseUrl} (admin ${pg.adminUrl}, data ${pg.dataDir})`);
-    console.log(`Temporal:     ${temporal.address}`);
-    console.log(`Test server:  ${testServer.address}\n`);
-
     await timed('pg: select 1', async () => {
-      const client = new Client({ connectionString: pg.databaseUrl });
+      const client = new Client({ connectionString: stack.databaseUrl });
       await client.connect();
       const res = await client.query<{ one: number; db: string }>('select 1 as one, current_database() as db');
       await client.end();
       log(`select 1 -> ${res.rows[0].one} (database ${res.rows[0].db})`);
     });
+    await timed('temporal UI: GET /', async () => {
+      const res = await fetch(stack.temporalUiUrl!);
+      if (!res.ok) throw new Error(`${stack.temporalUiUrl} answered ${res.status}`);
+      log(`${stack.temporalUiUrl} -> ${res.status}`);
+    });
     await timed('temporal: health + list namespaces', async () => {
-      const connection = await Connection.connect({ address: temporal.address });
+      const connection = await Connection.connect({ address: stack.temporalAddress });
       const health = await connection.healthService.check({});
       const ns = await connection.workflowService.listNamespaces({});
       const names = ns.namespaces.map((n) => n.namespaceInfo?.name).join(', ');

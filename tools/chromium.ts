@@ -6,12 +6,12 @@
  *   3. running as root: `apt-get update && apt-get install -y chromium`, then `/usr/bin/chromium`;
  *   4. otherwise a clear error saying how to provide one.
  *
- * scripts/test.ts passes the result to jest as `CHROMIUM_PATH`; test/support/chromium.ts launches it.
- * Run alone: `npx tsx scripts/ensure-chromium.ts` prints the path.
+ * tools/test.ts passes the result to jest as `CHROMIUM_PATH`; test/support/chromium.ts launches it.
+ * Run alone: `npx tsx tools/chromium.ts` prints the path.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { formatDuration, type Log } from '../src/stack/procs';
+import { formatDuration, type Log } from './procs';
 
 export const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 

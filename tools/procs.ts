@@ -359,8 +359,13 @@ export function stopListWithSignals(what: string, log: Log): StopList {
     for (const stop of stops.reverse()) await stop().catch((err) => console.error(String(err)));
     stops.length = 0;
   };
+  let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    // `on`, not `once`: Ctrl-C arrives more than once (terminal, npm, tsx), and tsx exits at once on a signal
+    // nobody listens to, which would cut the cleanup short.
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
       log(`${signal}: stopping the ${what}…`);
       void stopAll().then(() => process.exit(130));
     });
