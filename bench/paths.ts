@@ -20,7 +20,7 @@ import { consumeCreditsUpdate } from '../workflows/member-credits/messages';
 import type { ConsumeInput, MemberIdentity } from '../workflows/member-credits/types';
 import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
 import { memberWorkflowId } from '../workflows/ids';
-import { KeyedConcurrencyLimiter, MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/credits-service';
+import { KeyedConcurrencyLimiter, MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/member-client';
 import { bareUpdate, type floorWorkflow } from './floor/workflows';
 
 export type PathId = 'A' | 'B' | 'C' | 'D';
@@ -134,14 +134,14 @@ function isTransient(err: unknown): boolean {
 }
 
 export function consumeInput(requestId: string): ConsumeInput {
-  return { requestId, action: ACTION, millicredits: MILLICREDITS };
+  return { requestId, action: ACTION, millicredits: MILLICREDITS, holder: 'bench' };
 }
 
 /** B: update-with-start of `consume` on a member whose workflow runs already. */
 export function updateWithStartConsumer(client: Client, taskQueue: string, counters: Counters) {
   return async (identity: MemberIdentity, requestId: string): Promise<void> => {
     const workflowId = memberWorkflowId(identity.teamId, identity.userId);
-    const result = await withRetry(counters, () =>
+    const result: { decision: string } = await withRetry(counters, () =>
       inFlight.run(workflowId, () =>
         client.workflow.executeUpdateWithStart(consumeCreditsUpdate, {
           args: [consumeInput(requestId)],

@@ -18,17 +18,20 @@ import { Client, Connection } from '@temporalio/client';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { createDb, migrateLatest } from '../src/db/knex';
+import { CreditStore } from '../src/db/credit-store';
 import { LedgerStore } from '../src/db/ledger-store';
 import { TokenStore } from '../src/db/token-store';
 import { PlanCatalogue } from '../src/plans';
-import { MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/credits-service';
+import { MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/member-client';
 import { findFreePort, stopListWithSignals } from '../tools/procs';
 import { periodContaining, previousPeriod } from '../workflows/domain/periods';
 import { memberWorkflowId } from '../workflows/ids';
 import { creditStateQuery } from '../workflows/member-credits/messages';
 import { MemberCreditsState } from '../workflows/member-credits/state';
 import type { MemberIdentity } from '../workflows/member-credits/types';
-import { LEDGER_BACKSTOP_MS, memberCreditsWorkflow } from '../workflows/member-credits/workflow';
+import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
+
+const LEDGER_BACKSTOP_MS = 0;
 import { floorWorkflow } from './floor/workflows';
 import { eventsSince, markHistory, waitForQuietHistory, type HistoryMarker } from './history';
 import { closedLoop, CpuMeter, round, summarize, type CpuSource, type LatencySummary } from './load';
@@ -351,7 +354,7 @@ async function main(): Promise<number> {
     const peer = peerConsumer(peerPool);
     const identityOf = (teamId: string, userId: string) => identity({ teamId, userId });
     const pendingWritten = async (id: string) =>
-      (await client.workflow.getHandle(id).query(creditStateQuery)).pendingLedgerWrites === 0;
+      (await client.workflow.getHandle(id).query(creditStateQuery)).pendingRecords === 0;
 
     /** The operation of one path in one scenario, and the workflows whose histories are counted. */
     const makeOp = (
@@ -611,14 +614,20 @@ async function measureRenewal(
   const current = periodContaining(Date.now(), ANCHOR_DAY);
   const previous = previousPeriod(current, ANCHOR_DAY);
   const ledger = new LedgerStore(db);
+  const records = new CreditStore(db);
   const carried = new Map<string, ReturnType<MemberCreditsState['snapshot']>>();
   await inPool(members, 10, async (m) => {
     const workflowId = memberWorkflowId(m.teamId, m.userId);
-    const state = MemberCreditsState.open(m, previous.start, 'bench-seed', true);
-    state.consume({ requestId: 'seed-1', action: 'chat', millicredits: 150_000 }, previous.start + 60_000);
-    const written = [...state.pendingLedger];
-    await ledger.append(written, { workflowId, runId: 'bench-seed' });
-    state.ackLedger(written.map((e) => e.entryKey));
+    const state = MemberCreditsState.open(m, previous.start, 'bench-seed', { paygEnabled: true });
+    state.consume(
+      { requestId: 'seed-1', action: 'chat', millicredits: 150_000, holder: 'bench' },
+      previous.start + 60_000,
+    );
+    const next = state.nextRecords(100);
+    if (next) {
+      await records.writeRecords(next.batch, { workflowId, runId: 'bench-seed' });
+      state.recordsStored(next.throughSeq);
+    }
     carried.set(workflowId, state.snapshot());
   });
   const leadMs = Math.round(3_000 + ((1.3 * members.length) / startRatePerS) * 1000);

@@ -292,7 +292,7 @@ test('no consumption is lost or counted twice under faults', async () => {
           .getHandle(memberWorkflowId(m.teamId, m.userId))
           .query(creditStateQuery)
           .catch(() => undefined);
-        if (!v || v.pendingLedgerWrites > 0 || v.pendingDeliveries > 0) busy++;
+        if (!v || v.pendingRecords > 0 || v.pendingDeliveries > 0) busy++;
         else views.set(m, v);
       }
       const [{ unsent }] = await db('email_outbox').whereNull('sent_at').count<{ unsent: string }[]>('* as unsent');
