@@ -19,7 +19,6 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import { createDb, migrateLatest } from '../src/db/knex';
 import { CreditStore } from '../src/db/credit-store';
-import { LedgerStore } from '../src/db/ledger-store';
 import { TokenStore } from '../src/db/token-store';
 import { PlanCatalogue } from '../src/plans';
 import { MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/member-client';
@@ -613,7 +612,6 @@ async function measureRenewal(
 ): Promise<RenewalResult> {
   const current = periodContaining(Date.now(), ANCHOR_DAY);
   const previous = previousPeriod(current, ANCHOR_DAY);
-  const ledger = new LedgerStore(db);
   const records = new CreditStore(db);
   const carried = new Map<string, ReturnType<MemberCreditsState['snapshot']>>();
   await inPool(members, 10, async (m) => {
