@@ -6,6 +6,8 @@
  * How to change workflows safely: docs/changing-workflows.md.
  */
 import { Worker } from '@temporalio/worker';
+import { MemberCreditsState } from '../../workflows/member-credits/state';
+import type { MemberWorkflowInput } from '../../workflows/member-credits/types';
 import { workflowBundle } from '../support/harness';
 import { eventType, loadFixtures, loadPreviousFixtures, SCENARIOS, type Fixture, type HistoryEvent } from './fixtures';
 
@@ -102,6 +104,34 @@ describe('recorded histories', () => {
     for (const run of runs.slice(0, -1)) {
       expect(activities(run)).toEqual(['finalizeInvoice']);
       expect(types(run)).toContain('ACTIVITY_TASK_COMPLETED');
+    }
+  });
+});
+
+describe('carried state', () => {
+  /** The member workflow's input of every run: the carried snapshot of a continued run, as recorded. */
+  const inputs = fixtures
+    .filter((f) => workflowType(f) === 'memberCreditsWorkflow')
+    .map((f) => {
+      const payload = startedOf(f)?.input?.payloads?.[0];
+      const data = payload?.data;
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data ?? []);
+      return { file: f.file, input: JSON.parse(bytes.toString('utf8')) as MemberWorkflowInput };
+    });
+
+  it('every recorded snapshot decodes into the current state class with exactly its fields', () => {
+    const carried = inputs.filter((i) => i.input.carried);
+    expect(carried.length).toBeGreaterThanOrEqual(4);
+    const fresh = MemberCreditsState.open(carried[0].input, Date.now(), 'run').snapshot();
+    for (const { file, input } of carried) {
+      const snapshot = input.carried!;
+      // A renamed or dropped field of the snapshot would replay cleanly and break every running member.
+      expect({ file, fields: Object.keys(snapshot).sort() }).toEqual({ file, fields: Object.keys(fresh).sort() });
+      const state = MemberCreditsState.fromSnapshot(snapshot);
+      expect(state.snapshot()).toEqual(snapshot);
+      expect(state.balance().remaining).toBe(
+        snapshot.allowance + snapshot.purchased - snapshot.usedAllowance - snapshot.usedPurchased,
+      );
     }
   });
 });
