@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { formatCredits } from '../workflows/domain/credits';
-import { paygChargeMinor } from '../workflows/domain/money';
+import { formatMoney, paygChargeMinor } from '../workflows/domain/money';
 import type { MemberNotification } from '../workflows/member-credits/types';
 import type { OutgoingEmail } from '../src/db/notification-store';
 import type { ActivityDeps } from './deps';
@@ -103,7 +103,7 @@ export async function queueTeamPaygThresholdEmails(
       kind: 'team_payg_threshold',
       to: billing.email,
       subject: `Your team's pay-as-you-go AI charges passed the threshold`,
-      body: `Pay-as-you-go AI credit charges of team ${teamId} for the period ending ${day(periodEnd)} are ${formatMinor(totalMinor, plan.currencyExponent)} ${plan.currency}, above the threshold of ${formatMinor(team.paygThresholdMinor, plan.currencyExponent)} ${plan.currency}.`,
+      body: `Pay-as-you-go AI credit charges of team ${teamId} for the period ending ${day(periodEnd)} are ${formatMoney({ amountMinor: totalMinor, currency: plan.currency }, plan.currencyExponent)}, above the threshold of ${formatMoney({ amountMinor: team.paygThresholdMinor, currency: plan.currency }, plan.currencyExponent)}.`,
     });
     keys.push(emailKey);
   }
@@ -176,9 +176,4 @@ function memberMessage(n: MemberNotification): string {
     case 'member_exceeded':
       return `You've exceeded your AI credit limit. Further Agent Mode usage is billed as pay-as-you-go until your credits renew on ${day(n.periodEnd)}.`;
   }
-}
-
-function formatMinor(minor: number, exponent: number): string {
-  const s = String(Math.abs(minor)).padStart(exponent + 1, '0');
-  return `${minor < 0 ? '-' : ''}${s.slice(0, s.length - exponent)}.${s.slice(s.length - exponent)}`;
 }

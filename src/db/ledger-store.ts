@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { DEFAULT_CURRENCY_EXPONENT } from '../../workflows/domain/money';
 import type { LedgerEntry, LedgerKind } from '../../workflows/member-credits/types';
 
 /** A ledger row as stored (snake_case columns). */
@@ -19,18 +20,14 @@ interface LedgerRow {
   run_id: string;
   occurred_at: Date;
   recorded_at: Date;
-  written_by: LedgerWriter;
+  lease_id: string | null;
 }
-
-/** Who wrote a row: the workflow's activity, or the API's write-through right after the answer. */
-export type LedgerWriter = 'workflow' | 'api';
 
 export interface StoredLedgerEntry extends LedgerEntry {
   id: number;
   workflowId: string;
   runId: string;
   recordedAt: number;
-  writtenBy: LedgerWriter;
 }
 
 /** One member-period's balance check: grants + purchases − consumption − expiry, and PAYG against the invoice. */
@@ -53,33 +50,6 @@ export interface PeriodReconciliation {
 
 export class LedgerStore {
   constructor(private readonly db: Knex) {}
-
-  /** Insert rows; rows whose key exists already are skipped. Returns how many were new. */
-  async append(
-    entries: readonly LedgerEntry[],
-    source: { workflowId: string; runId: string; writtenBy?: LedgerWriter },
-  ): Promise<number> {
-    if (entries.length === 0) return 0;
-    const rows = entries.map((e) => ({
-      entry_key: e.entryKey,
-      team_id: e.teamId,
-      user_id: e.userId,
-      period_start: new Date(e.periodStart),
-      period_end: new Date(e.periodEnd),
-      kind: e.kind,
-      millicredits: e.millicredits,
-      amount_minor: e.amountMinor ?? null,
-      currency: e.currency ?? null,
-      request_id: e.requestId ?? null,
-      action: e.action ?? null,
-      workflow_id: source.workflowId,
-      run_id: source.runId,
-      written_by: source.writtenBy ?? 'workflow',
-      occurred_at: new Date(e.occurredAt),
-    }));
-    const inserted = await this.db('ledger_entries').insert(rows).onConflict('entry_key').ignore().returning('id');
-    return inserted.length;
-  }
 
   /** PAYG millicredits per member of a team for one period (the team threshold is checked on these). */
   async paygCreditsByMember(teamId: string, periodStart: number): Promise<{ userId: string; millicredits: number }[]> {
@@ -113,9 +83,9 @@ export class LedgerStore {
    * credits equal those invoiced at the rounded amount. Filter by team, member and/or closed-before instant.
    */
   async reconcile(
-    filter: { teamId?: string; userId?: string; closedBefore?: number } = {},
+    filter: { teamId?: string; userId?: string; closedBefore?: number; currencyExponent?: number } = {},
   ): Promise<PeriodReconciliation[]> {
-    const params: (string | Date)[] = [];
+    const params: (string | Date | number)[] = [];
     const where: string[] = [];
     if (filter.teamId) {
       where.push('l.team_id = ?');
@@ -132,10 +102,11 @@ export class LedgerStore {
     const rows = await this.db.raw(
       `with credits as (
          select l.team_id, l.user_id, l.period_start,
-           coalesce(sum(l.millicredits) filter (where l.kind = 'grant'), 0)::bigint as granted,
+           coalesce(sum(l.millicredits) filter (where l.kind in ('grant', 'adjustment')), 0)::bigint as granted,
            coalesce(sum(l.millicredits) filter (where l.kind = 'purchase'), 0)::bigint as purchased,
            coalesce(sum(l.millicredits) filter (where l.kind = 'consume'), 0)::bigint as consumed,
-           coalesce(sum(l.millicredits) filter (where l.kind = 'expire'), 0)::bigint as expired,
+           (coalesce(sum(l.millicredits) filter (where l.kind = 'expire'), 0)
+             - coalesce(sum(l.millicredits) filter (where l.kind = 'restore'), 0))::bigint as expired,
            coalesce(sum(l.millicredits) filter (where l.kind = 'payg'), 0)::bigint as payg_credits
          from ledger_entries l
          ${where.length ? `where ${where.join(' and ')}` : ''}
@@ -144,7 +115,8 @@ export class LedgerStore {
          select team_id, user_id, period_start,
            sum(millicredits)::bigint as payg_invoiced_credits,
            sum(amount_minor)::bigint as payg_invoiced_minor,
-           sum(floor(millicredits::numeric * rate_micros_per_credit / 10000000 + 0.5))::bigint as payg_expected_minor
+           sum(floor(millicredits::numeric * rate_micros_per_credit * power(10::numeric, ?) / 1000000000 + 0.5))::bigint
+             as payg_expected_minor
          from invoice_lines where kind = 'payg'
          group by team_id, user_id, period_start
        )
@@ -155,7 +127,7 @@ export class LedgerStore {
        from credits c
        left join invoiced i using (team_id, user_id, period_start)
        order by c.team_id, c.user_id, c.period_start`,
-      params,
+      [...params, filter.currencyExponent ?? DEFAULT_CURRENCY_EXPONENT],
     );
     return (rows.rows as Record<string, unknown>[]).map((r) => ({
       teamId: r.team_id as string,
@@ -199,6 +171,6 @@ function toEntry(r: LedgerRow): StoredLedgerEntry {
     workflowId: r.workflow_id,
     runId: r.run_id,
     recordedAt: r.recorded_at.getTime(),
-    writtenBy: r.written_by,
+    leaseId: r.lease_id ?? undefined,
   };
 }

@@ -195,10 +195,11 @@ describe('MemberCreditsState', () => {
       expect(a2.credits).toBe(64_999);
       expect(b).toBeUndefined(); // nothing free below the threshold: b's consumptions come here
       s.settleLeases([{ leaseId: a2.leaseId, used: 4_999 }]);
+      // a served this member lately: b gets half of what is free, then a half of the rest.
       const b2 = lease(s, 'api-b') as BudgetLease;
       const a3 = lease(s, 'api-a') as BudgetLease;
-      expect(b2.credits).toBe(60_000);
-      expect(a3).toBeUndefined();
+      expect(b2.credits).toBe(30_000);
+      expect(a3.credits).toBe(15_000);
     });
 
     it('counts only what was spent from a lease; unspent credits are free again', () => {

@@ -53,6 +53,7 @@ export const MAX_PENDING_DELIVERIES = 1_000;
 /** How long a lease may be spent from. It never outlives its period. */
 export const LEASE_TTL_MS = 5 * 60_000;
 const MAX_RETURNED_LEASES = 16;
+const MAX_RECENT_HOLDERS = 16;
 
 /** Thrown by validators: the message never enters history. The name travels to the client as the type. */
 export class InvalidMessageError extends Error {
@@ -141,6 +142,7 @@ export class MemberCreditsState {
       notified: resume ? [...resume.notified] : [],
       removed: false,
       leases: [],
+      recentHolders: [],
       remembered: [],
       // Versions of the usage row go on from where the resumed period's left off.
       recordsPushed: resume?.version ?? 0,
@@ -303,7 +305,12 @@ export class MemberCreditsState {
     let credits = this.remaining() - this.leased();
     // Below the threshold: the consumption that reaches it is decided here, and notified once.
     if (threshold !== undefined) credits = Math.min(credits, threshold - 1 - this.used() - this.leased());
-    if (this.s.leases.some((l) => l.holder !== holder)) credits = Math.ceil(credits / 2);
+    // Another API instance serves this member too (it holds a lease, or had one lately): leave it half.
+    this.s.recentHolders = this.s.recentHolders.filter((r) => r.at > now - LEASE_TTL_MS && r.holder !== holder);
+    if (this.s.leases.some((l) => l.holder !== holder) || this.s.recentHolders.length > 0) {
+      credits = Math.ceil(credits / 2);
+    }
+    this.s.recentHolders = [...this.s.recentHolders.slice(-(MAX_RECENT_HOLDERS - 1)), { holder, at: now }];
     if (credits <= 0) return undefined;
     const allowanceFree = Math.max(0, this.s.allowance - this.s.usedAllowance - this.leasedAllowance());
     const lease: BudgetLease = {

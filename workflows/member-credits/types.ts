@@ -291,6 +291,8 @@ export interface MemberSnapshot {
   notified: MemberNotificationKind[];
   removed: boolean;
   leases: BudgetLease[];
+  /** API instances handed a lease within the last lease lifetime: a new lease is shared with them. */
+  recentHolders: { holder: string; at: number }[];
   remembered: RememberedAnswer[];
   /** Counter of records pushed (ledger entries, answers, leases, header changes): versions and waits. */
   recordsPushed: number;

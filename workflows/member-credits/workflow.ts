@@ -10,6 +10,8 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
+  isCancellation,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -188,9 +190,12 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
   // One timer for the period end, and at most one for the next lease to expire (a holder that died or went quiet).
   let periodEnded = false;
   void sleep(Math.max(0, state.periodEnd - Date.now())).then(() => (periodEnded = true));
-  let leaseTimer: number | undefined;
+  // The lease timer is cancelled once no lease is out (all came back early): a timer firing for nothing costs a
+  // workflow task.
+  let leaseTimer: CancellationScope | undefined;
   let leaseTimerFired = false;
   const leaseTimerNeeded = () => leaseTimer === undefined && state.nextLeaseExpiry() !== undefined;
+  const leaseTimerIdle = () => leaseTimer !== undefined && state.nextLeaseExpiry() === undefined;
 
   for (;;) {
     await condition(
@@ -200,6 +205,7 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
         state.removed ||
         leaseTimerFired ||
         leaseTimerNeeded() ||
+        leaseTimerIdle() ||
         workflowInfo().continueAsNewSuggested,
     );
     if (state.removed) {
@@ -227,13 +233,25 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
       leaseTimerFired = false;
       await decisions.run(() => takeBack(state.expiredLeases(Date.now())));
     }
+    if (leaseTimerIdle()) {
+      leaseTimer?.cancel();
+      leaseTimer = undefined;
+    }
     if (leaseTimerNeeded()) {
       const at = state.nextLeaseExpiry() as number;
-      leaseTimer = at;
-      void sleep(Math.max(1, at - Date.now())).then(() => {
-        leaseTimer = undefined;
-        leaseTimerFired = true;
-      });
+      const scope = new CancellationScope();
+      leaseTimer = scope;
+      scope
+        .run(() => sleep(Math.max(1, at - Date.now())))
+        .then(
+          () => {
+            leaseTimer = undefined;
+            leaseTimerFired = true;
+          },
+          (err: unknown) => {
+            if (!isCancellation(err)) throw err;
+          },
+        );
     }
   }
 }
