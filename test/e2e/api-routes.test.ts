@@ -639,7 +639,7 @@ describe('invoice and finance routes', () => {
     expect(inPeriod.status).toBe(200);
     expect(summary(inPeriod.body.entries)).toEqual(summary(all.body.entries));
     const before = await finance('GET', `/v1/teams/${teamId}/ledger?periodStart=2000-01-01T00:00:00.000Z`);
-    expect(before.body).toEqual({ entries: [] });
+    expect(before.body).toEqual({ entries: [], nextCursor: null });
     const ivy = await finance('GET', `/v1/teams/${teamId}/ledger?userId=ivy`);
     expect(summary(ivy.body.entries)).toEqual(['ivy:consume:4:ivy-1', 'ivy:grant:400:', 'ivy:purchase:10:inv-po']);
 
@@ -654,7 +654,7 @@ describe('caller routes', () => {
     const teamId = await createTeam('basic');
     const al = await member(teamId, 'al');
     const bo = await member(teamId, 'bo');
-    expect((await al('GET', '/v1/me/alerts')).body).toEqual({ alerts: [] });
+    expect((await al('GET', '/v1/me/alerts')).body).toEqual({ alerts: [], nextCursor: null });
     await consume(al, teamId, 'al', 200);
     await consume(al, teamId, 'al', 100); // 300 of 400 = 75 %
     const alerts = await eventually(
