@@ -83,7 +83,7 @@ const ROUTES: Record<string, Route> = {
     body: (c) => ({ email: `${c.userId}@${c.teamA}.example`, roles: ['member'] }),
   },
   'DELETE member': { method: 'DELETE', path: m, freshMember: true },
-  'POST /v1/tokens': { method: 'POST', path: () => '/v1/tokens', body: () => ({ service: 'agent' }) },
+  'POST /v1/tokens': { method: 'POST', path: () => '/v1/tokens', body: () => ({ service: 'agent', scope: 'global' }) },
   'POST consumptions': {
     method: 'POST',
     path: (c) => `${m(c)}/consumptions`,
@@ -177,8 +177,8 @@ beforeAll(async () => {
   tokens.billingB = await addMember(teamB, 'bill', ['billing']);
   tokens.prov = PROVISIONING_TOKEN;
   tokens.bad = `aic_${'x'.repeat(43)}`;
-  tokens.agent = await issue({ service: 'agent' });
-  tokens.fin = await issue({ service: 'finance' });
+  tokens.agent = await issue({ service: 'agent', scope: 'global' });
+  tokens.fin = await issue({ service: 'finance', scope: 'global' });
   tokens.agentA = await issue({ service: 'agent', teamId: teamA });
   tokens.finA = await issue({ service: 'finance', teamId: teamA });
   tokens.agentB = await issue({ service: 'agent', teamId: teamB });
