@@ -776,6 +776,41 @@ describe('public routes', () => {
     expect(res.body).toMatch(/ai_credits_consumptions_total\{decision="allowed"\} [1-9]/);
   });
 
+  it('security headers on every answer: JSON, errors, unknown routes and the dashboard', async () => {
+    const teamId = await createTeam('basic');
+    const m = await member(teamId, 'hdr');
+    for (const [path, token] of [
+      ['/healthz', undefined],
+      ['/v1/me', undefined], // 401
+      ['/v1/me', 'aic_unknown'], // 401
+      [`/v1/teams/${teamId}/usage`, undefined],
+      ['/no/such/route', undefined],
+      ['/dashboard', undefined],
+      ['/dashboard/app.js', undefined],
+      ['/openapi.json', undefined],
+    ] as const) {
+      const res = await fetch(`${url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+      const where = `${path} (${res.status})`;
+      const headers = Object.fromEntries(
+        ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'strict-transport-security'].map(
+          (name) => [name, res.headers.get(name)],
+        ),
+      );
+      expect({ where, headers }).toEqual({
+        where,
+        headers: {
+          'content-security-policy': expect.stringContaining("script-src 'self'"),
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'SAMEORIGIN',
+          'strict-transport-security': expect.stringMatching(/^max-age=\d+/),
+        },
+      });
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-powered-by')).toBeNull();
+    }
+    expect((await m('GET', '/v1/me')).headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
   it('GET /dashboard: the HTML page and its assets, without a token', async () => {
     const page = await fetch(`${url}/dashboard`);
     expect(page.status).toBe(200);
