@@ -680,7 +680,9 @@ describe('invoice and finance routes', () => {
     expect(summary(ivy.body.entries)).toEqual(['ivy:consume:4:ivy-1', 'ivy:grant:400:', 'ivy:purchase:10:inv-po']);
 
     expectError(await finance('GET', `/v1/teams/${teamId}/ledger?periodStart=yesterday`), 400, 'invalid_request');
-    expectError(await finance('GET', `/v1/teams/${teamId}/ledger?limit=5`), 400, 'invalid_request');
+    expectError(await finance('GET', `/v1/teams/${teamId}/ledger?limit=0`), 400, 'invalid_request');
+    expectError(await finance('GET', `/v1/teams/${teamId}/ledger?cursor=last`), 400, 'invalid_request');
+    expectError(await finance('GET', `/v1/teams/${teamId}/ledger?offset=5`), 400, 'invalid_request');
     expectError(await finance('GET', `/v1/teams/${uid('team')}/ledger`), 404, 'not_found');
   });
 });
@@ -706,7 +708,7 @@ describe('caller routes', () => {
       { id: expect.any(Number), kind: 'member_75', message: expect.any(String), createdAt: expect.any(String) },
     ]);
     expect(Number.isNaN(Date.parse(alerts.body.alerts[0].createdAt))).toBe(false);
-    expect((await bo('GET', '/v1/me/alerts')).body).toEqual({ alerts: [] });
+    expect((await bo('GET', '/v1/me/alerts')).body).toEqual({ alerts: [], nextCursor: null });
     const credits = await al('GET', `/v1/teams/${teamId}/members/al/credits`);
     expect(credits.body.notificationsSent).toEqual(['member_75']);
   });
