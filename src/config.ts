@@ -15,6 +15,34 @@ export interface Config {
   provisioningToken?: string;
   /** `LOG_LEVEL` (pino's levels: trace, debug, info, warn, error, fatal, silent); debug shows the bundler's report. */
   logLevel: string;
+  rateLimits: RateLimits;
+}
+
+/** Requests per minute and token, per API instance (spec §17). */
+export interface RateLimits {
+  /** `RATE_LIMIT_PER_MINUTE`: member, finance and provisioning tokens. */
+  perMinute: number;
+  /** `RATE_LIMIT_AGENT_PER_MINUTE`: agent service tokens, whose consumptions are the hot path. */
+  agentPerMinute: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = { perMinute: 600, agentPerMinute: 6_000 };
+
+/** Below this the provisioning token is refused at start: it opens every team. */
+export const MIN_PROVISIONING_TOKEN_LENGTH = 32;
+
+export function checkProvisioningToken(token: string): string {
+  if (token.length < MIN_PROVISIONING_TOKEN_LENGTH) {
+    throw new Error(
+      `PROVISIONING_TOKEN is ${token.length} characters long; it must have at least ${MIN_PROVISIONING_TOKEN_LENGTH} ` +
+        '(e.g. `openssl rand -hex 32`)',
+    );
+  }
+  // What the Authorization header parser accepts (src/api/auth.ts): anything else could never authenticate.
+  if (!/^[\x21-\x7e]{1,512}$/.test(token)) {
+    throw new Error('PROVISIONING_TOKEN must be at most 512 printable ASCII characters without spaces');
+  }
+  return token;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -31,7 +59,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: env.SMTP_URL || undefined,
     provisioningToken: env.PROVISIONING_TOKEN || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
+    rateLimits: {
+      perMinute: positiveInteger(env, 'RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMITS.perMinute),
+      agentPerMinute: positiveInteger(env, 'RATE_LIMIT_AGENT_PER_MINUTE', DEFAULT_RATE_LIMITS.agentPerMinute),
+    },
   };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) {
+    throw new Error(`${name} must be a positive integer, got ${raw}`);
+  }
+  return n;
 }
 
 /** For processes that need everything given (the worker and API run alone, as in docker-compose). */

@@ -8,9 +8,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import pino from 'pino';
-import { createApiApp } from '../src/api/server';
-import { loadConfig } from '../src/config';
+import { createApiApp, createLogger } from '../src/api/server';
+import { checkProvisioningToken, loadConfig } from '../src/config';
 import { createDb, migrateLatest } from '../src/db/knex';
 import { createSmtpMailer } from '../src/mailer';
 import { createWorker, installSdkLogger } from '../src/worker';
@@ -42,6 +41,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
 
   try {
+    // Refused before anything starts: a short token would open every team.
+    const provisioning = provisioningToken(config.provisioningToken, dataDir);
     await assertPortFree(config.port, 'HTTP API', { hint: 'Stop the other process or set PORT.', host: config.host });
     const stack = await LocalStack.start({
       dataDir,
@@ -82,20 +83,20 @@ async function main(): Promise<void> {
 
     const connection = await Connection.connect({ address: stack.temporalAddress });
     stops.push(() => connection.close());
-    const provisioningToken = config.provisioningToken ?? provisioningTokenFromDataDir(dataDir);
     const app = await createApiApp({
       db,
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
-      provisioningToken,
-      logger: pino({ level: config.logLevel, redact: ['req.headers.authorization'] }),
+      provisioningToken: provisioning.token,
+      rateLimits: config.rateLimits,
+      logger: createLogger(config.logLevel),
     });
     await app.listen({ port: config.port, host: config.host });
     stops.push(() => app.close());
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
     log(componentLine('API', url, `dashboard ${url}/dashboard, OpenAPI ${url}/openapi.json`));
-    log(componentLine('token', provisioningToken, 'provisioning'));
+    log(componentLine('token', provisioning.shown, provisioning.detail));
     log(`ready in ${formatDuration(Date.now() - started)}; Ctrl-C stops everything`);
     await workerDone;
   } catch (err) {
@@ -109,13 +110,31 @@ function portFromEnv(name: string, fallback: number): number {
   return raw === undefined || raw === '' ? fallback : Number(raw);
 }
 
-/** The provisioning token of a local install: generated once, kept in `.data/provisioning-token`. */
-function provisioningTokenFromDataDir(dataDir: string): string {
+/**
+ * The provisioning token: PROVISIONING_TOKEN when given, else the local install's, generated once into
+ * `.data/provisioning-token`. Its secret is printed only by the start that generated it; later starts name the file,
+ * and a token from the environment is never printed (whoever set it knows it, and logs are read by others).
+ */
+function provisioningToken(
+  fromEnv: string | undefined,
+  dataDir: string,
+): { token: string; shown: string; detail: string } {
+  if (fromEnv)
+    return { token: checkProvisioningToken(fromEnv), shown: 'from PROVISIONING_TOKEN', detail: 'provisioning' };
   const file = path.join(dataDir, 'provisioning-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const token = `prov_${randomBytes(24).toString('base64url')}`;
+  const shownFile = path.relative(process.cwd(), file) || file;
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    try {
+      checkProvisioningToken(token);
+    } catch (err) {
+      throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}; delete the file to get a new one`);
+    }
+    return { token, shown: `in ${shownFile}`, detail: 'provisioning; printed only when generated' };
+  }
+  const token = `prov_${randomBytes(32).toString('base64url')}`;
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return token;
+  return { token, shown: token, detail: `provisioning, generated now and kept in ${shownFile}` };
 }
 
 void main();

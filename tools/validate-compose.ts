@@ -18,6 +18,9 @@
  *   registers their Temporal namespace, and the API listens on
  *   0.0.0.0 on a published port; npm scripts in `command:` exist in package.json;
  * - published host ports are not used twice; named volumes are declared; bind-mount sources exist;
+ * - exposure: with BIND_ADDRESS opened (0.0.0.0, or any address), only the API is published beyond loopback and
+ *   it follows BIND_ADDRESS; Temporal's gRPC, its UI and the mail catcher stay on 127.0.0.1 (or unpublished), no
+ *   service uses the host's network, and the provisioning token asked of the user is at least 32 characters;
  *   Temporal's dynamic config file is mounted and parses;
  * - the Dockerfile: pinned base images, production-only `npm ci`, the sources the worker needs and nothing only
  *   development needs, a non-root user, a HEALTHCHECK, and every COPY source exists and is not excluded by
@@ -698,6 +701,8 @@ function main(): void {
         check(false, `host port ${a.port}/${a.protocol} is published by both ${a.service} and ${b.service}`);
     }
 
+  checkExposure(raw);
+
   // Volumes: named ones declared, bind sources present.
   for (const [name, svc] of Object.entries(services)) {
     if (!isObj(svc) || !Array.isArray(svc.volumes)) continue;
@@ -720,6 +725,46 @@ function main(): void {
     notes.push(
       `required at run time, unset here: ${[...requiredUnset].join(', ')} (Compose refuses to start without them)`,
     );
+}
+
+const isLoopback = (ip: string) => ip === 'localhost' || ip === '::1' || /^127\.\d+\.\d+\.\d+$/.test(ip);
+
+/**
+ * What the network can reach when the stack is opened with BIND_ADDRESS: the API, and nothing else. Temporal's
+ * frontend has no authentication in this file, so a reachable gRPC port would let anyone send Updates that no API
+ * check guards; the UIs show every member's workflow and every email.
+ */
+function checkExposure(raw: Obj): void {
+  for (const bind of ['0.0.0.0', '192.0.2.10']) {
+    const opened = interpolateTree(raw, { ...process.env, BIND_ADDRESS: bind, PROVISIONING_TOKEN: 'x'.repeat(32) }, '');
+    const services = isObj(opened) && isObj(opened.services) ? opened.services : {};
+    for (const [name, svc] of Object.entries(services)) {
+      if (!isObj(svc)) continue;
+      check(
+        svc.network_mode !== 'host',
+        `services.${name} uses the host's network: every port it listens on is reachable; use ports instead`,
+      );
+      const ports = parsePorts(svc, name);
+      if (name === 'api') {
+        check(
+          ports.length > 0 && ports.every((p) => p.ip === bind),
+          `services.api must be published on BIND_ADDRESS (with BIND_ADDRESS=${bind} it binds ${ports.map((p) => p.ip).join(', ') || 'nothing'})`,
+        );
+        continue;
+      }
+      for (const p of ports)
+        check(
+          isLoopback(p.ip),
+          `services.${name} publishes host port ${p.port} on ${p.ip} when BIND_ADDRESS=${bind}: only the API may ` +
+            `be opened; publish it on 127.0.0.1 or not at all`,
+        );
+    }
+  }
+  const token = /\$\{PROVISIONING_TOKEN(:?[-?])?([^}]*)\}/.exec(JSON.stringify(raw));
+  check(
+    token === null || token[1] !== ':-' || token[2].length >= 32,
+    'PROVISIONING_TOKEN has a default shorter than 32 characters: the API refuses to start with it',
+  );
 }
 
 function bindMounts(svc: Obj, composeDir: string): { source: string; target: string }[] {

@@ -2,10 +2,13 @@
  * The HTTP API (spec §12): Fastify with the contract's error body, OpenAPI from the routes' JSON schemas, and one
  * route module per resource in `routes/`.
  */
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { DEFAULT_RATE_LIMITS } from '../config';
 import { ApiError, CreditsError, type CreditsErrorCode } from '../errors';
-import { createGuard } from './access';
+import { createGuard, rateLimitKey, type RateLimiter } from './access';
 import { Authenticator } from './auth';
 import { lookups, type AppDeps, type RouteModule } from './context';
 import { Metrics } from './metrics';
@@ -19,6 +22,7 @@ import { systemRoutes } from './routes/system';
 import { teamRoutes } from './routes/teams';
 import { tokenRoutes } from './routes/tokens';
 import { usageRoutes } from './routes/usage';
+import { auditRoutes } from './routes/audit';
 
 export type { AppDeps } from './context';
 
@@ -33,6 +37,7 @@ const ROUTES: RouteModule[] = [
   meRoutes,
   invoiceRoutes,
   ledgerRoutes,
+  auditRoutes,
 ];
 
 const CREDITS_ERROR_STATUS: Record<CreditsErrorCode, number> = {
@@ -55,8 +60,45 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.logger && typeof deps.logger === 'object') options.loggerInstance = deps.logger;
   else options.logger = deps.logger ?? false;
   const app = Fastify(options as never) as unknown as FastifyInstance;
-  const auth = new Authenticator(deps.tokens, deps.teams, deps.provisioningToken);
+  const auth = new Authenticator(deps.tokens, deps.teams, deps.provisioningToken, deps.accessChanges, {
+    onError: (err, what) => app.log.warn({ err }, what),
+    ...deps.auth,
+  });
+  await auth.start();
+  app.addHook('onClose', () => auth.stop());
   const metrics = new Metrics();
+
+  // Every answer carries the security headers; the policy lets the dashboard load its own scripts and styles only.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+
+  // Counted per token in the access guard, right after authentication (routes/*: `guard(...)`), so a token's limit
+  // holds whichever address it comes from; the public routes (health, OpenAPI, metrics, dashboard files) have none.
+  const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+  await app.register(rateLimit, {
+    global: false,
+    timeWindow: 60_000,
+    cache: 50_000,
+    keyGenerator: (req) => rateLimitKey(req.principal),
+    max: (req) =>
+      req.principal.kind === 'service' && req.principal.service === 'agent' ? limits.agentPerMinute : limits.perMinute,
+  });
+  const limiter = app.createRateLimit() as unknown as RateLimiter;
 
   await app.register(swagger, {
     openapi: {
@@ -91,7 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.status(404).send({ error: { code: 'not_found', message: 'no such route' } }),
   );
 
-  const ctx = { app, deps, auth, metrics, guard: createGuard(auth), ...lookups(deps) };
+  const ctx = { app, deps, auth, metrics, guard: createGuard(auth, limiter), ...lookups(deps) };
   for (const routes of ROUTES) routes(ctx);
   return app;
 }

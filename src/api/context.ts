@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { PlanTerms } from '../../workflows/domain/plans';
 import { notFound } from '../errors';
+import type { AccessChangeStore } from '../db/access-change-store';
+import type { AuditStore } from '../db/audit-store';
+import type { RateLimits } from '../config';
 import type { InvoiceStore } from '../db/invoice-store';
 import type { LedgerStore } from '../db/ledger-store';
 import type { NotificationStore } from '../db/notification-store';
@@ -10,18 +13,33 @@ import type { TokenStore } from '../db/token-store';
 import type { PlanCatalogue } from '../plans';
 import type { MemberCredits } from '../credits/member-credits';
 import type { Guard } from './access';
-import type { Authenticator } from './auth';
+import type { Authenticator, AuthenticatorOptions } from './auth';
 import type { Metrics } from './metrics';
+
+/** The stores of who may do what, bound to one transaction: a change, its audit event and its publication commit together. */
+export interface AccessStores {
+  teams: TeamStore;
+  tokens: TokenStore;
+  audit: AuditStore;
+  changes: AccessChangeStore;
+}
 
 export interface AppDeps {
   teams: TeamStore;
   tokens: TokenStore;
+  audit: AuditStore;
+  accessChanges: AccessChangeStore;
+  /** Runs `fn` in one PostgreSQL transaction with the access stores bound to it. */
+  transaction<T>(fn: (stores: AccessStores) => Promise<T>): Promise<T>;
   ledger: LedgerStore;
   invoices: InvoiceStore;
   notifications: NotificationStore;
   plans: PlanCatalogue;
   credits: MemberCredits;
   provisioningToken?: string;
+  /** Requests per minute and token (default DEFAULT_RATE_LIMITS). */
+  rateLimits?: RateLimits;
+  auth?: AuthenticatorOptions;
   logger?: Logger | boolean;
   /** Readiness probe of the backing services, for /healthz. */
   health?: () => Promise<Record<string, boolean>>;

@@ -87,3 +87,10 @@ export const pageQuery = {
 export function pageSize(limit: string | undefined): number {
   return limit === undefined ? 100 : Number(limit);
 }
+
+/** The `nextCursor` of a list kept in id order: the id of the previous page's last item. */
+export const idCursor = {
+  type: 'string',
+  pattern: '^[0-9]{1,15}$',
+  description: 'nextCursor of the previous page',
+} as const;

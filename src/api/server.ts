@@ -1,10 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Knex } from 'knex';
 import pino from 'pino';
-import { loadConfig, requireSetting } from '../config';
+import { checkProvisioningToken, loadConfig, requireSetting, type RateLimits } from '../config';
 import { LeaseHolder } from '../credits/lease-holder';
 import { MemberCredits } from '../credits/member-credits';
 import { WorkflowInputs } from '../credits/workflow-inputs';
+import { AccessChangeStore } from '../db/access-change-store';
+import { AuditStore } from '../db/audit-store';
 import { CreditStore } from '../db/credit-store';
 import { InvoiceStore } from '../db/invoice-store';
 import { createDb, migrateLatest } from '../db/knex';
@@ -15,6 +17,7 @@ import { TokenStore } from '../db/token-store';
 import { PlanCatalogue } from '../plans';
 import { MemberClient } from '../temporal/member-client';
 import { buildApp } from './app';
+import type { AuthenticatorOptions } from './auth';
 
 export interface ApiServerInput {
   db: Knex;
@@ -24,6 +27,8 @@ export interface ApiServerInput {
   provisioningToken: string;
   plans?: PlanCatalogue;
   logger?: pino.Logger | false;
+  rateLimits?: RateLimits;
+  auth?: AuthenticatorOptions;
   /** Grace window after each billing date before a team's invoice is finalized (tests shorten it). */
   invoiceGraceMs?: number;
 }
@@ -47,9 +52,21 @@ export function memberCredits(input: {
 export async function createApiApp(input: ApiServerInput) {
   const plans = input.plans ?? PlanCatalogue.load();
   const client = new Client({ connection: input.connection, namespace: input.namespace });
+  checkProvisioningToken(input.provisioningToken);
   return buildApp({
     teams: new TeamStore(input.db),
     tokens: new TokenStore(input.db),
+    audit: new AuditStore(input.db),
+    accessChanges: new AccessChangeStore(input.db),
+    transaction: (fn) =>
+      input.db.transaction((trx) =>
+        fn({
+          teams: new TeamStore(trx),
+          tokens: new TokenStore(trx),
+          audit: new AuditStore(trx),
+          changes: new AccessChangeStore(trx),
+        }),
+      ),
     ledger: new LedgerStore(input.db),
     invoices: new InvoiceStore(input.db),
     notifications: new NotificationStore(input.db),
@@ -62,6 +79,8 @@ export async function createApiApp(input: ApiServerInput) {
       invoiceGraceMs: input.invoiceGraceMs,
     }),
     provisioningToken: input.provisioningToken,
+    rateLimits: input.rateLimits,
+    auth: input.auth,
     logger: input.logger ?? false,
     health: async () => ({
       database: await input.db
@@ -76,8 +95,24 @@ export async function createApiApp(input: ApiServerInput) {
   });
 }
 
+/**
+ * The API's logger, as production runs it (`npm start`, `npm run start:api`): JSON lines at `level`, with every
+ * place a bearer token or a cookie could sit redacted.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream): pino.Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'res.headers["set-cookie"]'],
+      censor: '[redacted]',
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  const provisioningToken = checkProvisioningToken(requireSetting(config.provisioningToken, 'PROVISIONING_TOKEN'));
   const db = createDb(requireSetting(config.databaseUrl, 'DATABASE_URL'));
   await migrateLatest(db);
   const connection = await Connection.connect({ address: requireSetting(config.temporalAddress, 'TEMPORAL_ADDRESS') });
@@ -86,8 +121,9 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
-    provisioningToken: requireSetting(config.provisioningToken, 'PROVISIONING_TOKEN'),
-    logger: pino({ level: config.logLevel, redact: ['req.headers.authorization'] }),
+    provisioningToken,
+    rateLimits: config.rateLimits,
+    logger: createLogger(config.logLevel),
   });
   await app.listen({ port: config.port, host: config.host });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -111,6 +111,21 @@ export class InvoiceStore {
     return rows.map(toInvoice);
   }
 
+  /** Newest first, a page at a time: `before` is the sequence of the previous page's last invoice. */
+  async page(
+    teamId: string,
+    opts: { before?: number; limit: number },
+  ): Promise<{ invoices: Invoice[]; next: number | null }> {
+    const q = this.db<InvoiceRow>('invoices')
+      .where('team_id', teamId)
+      .orderBy('sequence', 'desc')
+      .limit(opts.limit + 1);
+    if (opts.before !== undefined) q.andWhere('sequence', '<', opts.before);
+    const rows = await q;
+    const invoices = rows.slice(0, opts.limit).map(toInvoice);
+    return { invoices, next: rows.length > opts.limit ? invoices[invoices.length - 1].sequence : null };
+  }
+
   async get(teamId: string, invoiceId: string): Promise<InvoiceWithLines | null> {
     if (!/^\d{1,15}$/.test(invoiceId)) return null;
     const row = await this.db<InvoiceRow>('invoices')

@@ -3,6 +3,7 @@ import pg from 'pg';
 import * as initial from '../../migrations/20261125190000_initial';
 import * as ledgerWrittenBy from '../../migrations/20261126040000_ledger_written_by';
 import * as budgetLeases from '../../migrations/20261202030000_budget_leases';
+import * as tokensAndAudit from '../../migrations/20261203100000_tokens_and_audit';
 
 // bigint columns hold millicredits and minor units: return them as numbers, refusing silent precision loss.
 pg.types.setTypeParser(20, (value: string) => {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125190000_initial': initial,
   '20261126040000_ledger_written_by': ledgerWrittenBy,
   '20261202030000_budget_leases': budgetLeases,
+  '20261203100000_tokens_and_audit': tokensAndAudit,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

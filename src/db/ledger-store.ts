@@ -48,6 +48,12 @@ export interface PeriodReconciliation {
   paygExpectedMinor: number;
 }
 
+export interface LedgerFilter {
+  teamId: string;
+  userId?: string;
+  periodStart?: number;
+}
+
 export class LedgerStore {
   constructor(private readonly db: Knex) {}
 
@@ -63,19 +69,36 @@ export class LedgerStore {
     }));
   }
 
-  async list(filter: {
-    teamId: string;
-    userId?: string;
-    periodStart?: number;
-    limit?: number;
-  }): Promise<StoredLedgerEntry[]> {
+  /** Every row matching the filter, in id order (read a page at a time: nothing is cut). */
+  async list(filter: LedgerFilter): Promise<StoredLedgerEntry[]> {
+    const all: StoredLedgerEntry[] = [];
+    let after: number | undefined;
+    for (;;) {
+      const page = await this.page(filter, { after, limit: 10_000 });
+      all.push(...page.entries);
+      if (page.next === null) return all;
+      after = page.next;
+    }
+  }
+
+  /**
+   * One page of rows in id order (keyset: `after` is the last id of the previous page, so a walk misses and repeats
+   * nothing however long the ledger); `next` is null on the last page.
+   */
+  async page(
+    filter: LedgerFilter,
+    opts: { after?: number; limit: number },
+  ): Promise<{ entries: StoredLedgerEntry[]; next: number | null }> {
     const q = this.db<LedgerRow>('ledger_entries')
       .where('team_id', filter.teamId)
       .orderBy('id')
-      .limit(filter.limit ?? 10_000);
+      .limit(opts.limit + 1);
     if (filter.userId) q.andWhere('user_id', filter.userId);
     if (filter.periodStart !== undefined) q.andWhere('period_start', new Date(filter.periodStart));
-    return (await q).map(toEntry);
+    if (opts.after !== undefined) q.andWhere('id', '>', opts.after);
+    const rows = await q;
+    const entries = rows.slice(0, opts.limit).map(toEntry);
+    return { entries, next: rows.length > opts.limit ? entries[entries.length - 1].id : null };
   }
 
   /**

@@ -33,6 +33,24 @@ export class NotificationStore {
       .ignore();
   }
 
+  /** Newest first, a page at a time: `before` is the id of the previous page's last alert. */
+  async alertsPage(
+    teamId: string,
+    userId: string,
+    opts: { before?: number; limit: number },
+  ): Promise<{ alerts: Alert[]; next: number | null }> {
+    const q = this.db('alerts')
+      .where({ team_id: teamId, user_id: userId })
+      .orderBy('id', 'desc')
+      .limit(opts.limit + 1);
+    if (opts.before !== undefined) q.andWhere('id', '<', opts.before);
+    const rows = await q;
+    const alerts: Alert[] = rows
+      .slice(0, opts.limit)
+      .map((r) => ({ id: r.id, kind: r.kind, message: r.message, createdAt: r.created_at.getTime() }));
+    return { alerts, next: rows.length > opts.limit ? alerts[alerts.length - 1].id : null };
+  }
+
   async alertsFor(teamId: string, userId: string, limit = 100): Promise<Alert[]> {
     const rows = await this.db('alerts').where({ team_id: teamId, user_id: userId }).orderBy('id', 'desc').limit(limit);
     return rows.map((r) => ({ id: r.id, kind: r.kind, message: r.message, createdAt: r.created_at.getTime() }));

@@ -64,6 +64,23 @@ export class TeamStore {
     return inserted.length > 0;
   }
 
+  /**
+   * The team, its row locked until the transaction ends (call inside one): changes of a team's members are made one
+   * at a time, so "is this the last Billing member?" stays true until the change that relies on it commits.
+   */
+  async lockTeam(teamId: string): Promise<Team | null> {
+    const row = await this.db<TeamRow>('teams').where('team_id', teamId).forUpdate().first();
+    return row ? toTeam(row) : null;
+  }
+
+  /** Active members holding `role`, leaving out `exceptUserId`. */
+  async countWithRole(teamId: string, role: Role, exceptUserId?: string): Promise<number> {
+    const q = this.db('members').where({ team_id: teamId, status: 'active' }).andWhereRaw('? = any(roles)', [role]);
+    if (exceptUserId !== undefined) q.andWhereNot('user_id', exceptUserId);
+    const [{ n }] = await q.count({ n: '*' });
+    return Number(n);
+  }
+
   async getTeam(teamId: string): Promise<Team | null> {
     const row = await this.db<TeamRow>('teams').where('team_id', teamId).first();
     return row ? toTeam(row) : null;

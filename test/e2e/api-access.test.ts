@@ -6,7 +6,9 @@
  * not even confirmed, exactly as for a team that does not exist), never a 2xx. Denied answers carry the
  * error body only, with nothing of team A in it.
  */
-import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi, type ApiResponse } from '../support/api';
+import type { FastifyInstance } from 'fastify';
+import { apiClient, PROVISIONING_TOKEN, serveApi, startApi, type ServedApi, type ApiResponse } from '../support/api';
+import { hashToken } from '../../src/db/token-store';
 import { createHarness, eventually, uid, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -54,6 +56,8 @@ interface Ctx {
   /** The member the path names. */
   userId: string;
   invoiceId: string;
+  /** The token the path names (for DELETE /v1/tokens/{tokenId}). */
+  tokenId: string;
   n: number;
 }
 
@@ -63,6 +67,8 @@ interface Route {
   body?: (c: Ctx) => unknown;
   /** A fresh member to act on (for DELETE): `self` then means that member's own token. */
   freshMember?: boolean;
+  /** A fresh token of team A to act on (a finance token scoped to team A, for DELETE /v1/tokens/{tokenId}). */
+  freshToken?: boolean;
 }
 
 /** Prefix of the teams the POST /v1/teams row tries to create. */
@@ -83,7 +89,10 @@ const ROUTES: Record<string, Route> = {
     body: (c) => ({ email: `${c.userId}@${c.teamA}.example`, roles: ['member'] }),
   },
   'DELETE member': { method: 'DELETE', path: m, freshMember: true },
-  'POST /v1/tokens': { method: 'POST', path: () => '/v1/tokens', body: () => ({ service: 'agent' }) },
+  'POST /v1/tokens': { method: 'POST', path: () => '/v1/tokens', body: () => ({ service: 'agent', scope: 'global' }) },
+  'DELETE /v1/tokens/{id}': { method: 'DELETE', path: (c) => `/v1/tokens/${c.tokenId}`, freshToken: true },
+  'GET tokens': { method: 'GET', path: (c) => `${t(c)}/tokens` },
+  'GET audit': { method: 'GET', path: (c) => `${t(c)}/audit` },
   'POST consumptions': {
     method: 'POST',
     path: (c) => `${m(c)}/consumptions`,
@@ -117,6 +126,9 @@ const MATRIX: Record<RouteName, Outcome[]> = {
   'PUT member':             [401,  401, 401,     OK,   403,   403, 403,    403,  404,    404,  403,  403,   OK,    403,     404,    404],
   'DELETE member':          [401,  401, 401,     OK,   403,   403, 403,    403,  404,    404,  403,  403,   OK,    403,     404,    404],
   'POST /v1/tokens':        [401,  401, 401,     OK,   403,   403, 403,    403,  403,    403,  403,  403,   403,   403,     403,    403],
+  'DELETE /v1/tokens/{id}': [401,  401, 401,     OK,   403,   403, 403,    403,  403,    403,  403,  403,   OK,    403,     404,    403],
+  'GET tokens':             [401,  401, 401,     OK,   403,   403, 403,    403,  404,    404,  403,  403,   OK,    403,     404,    404],
+  'GET audit':              [401,  401, 401,     403,  403,   OK,  403,    OK,   404,    404,  403,  403,   OK,    OK,      404,    404],
   'POST consumptions':      [401,  401, 401,     403,  OK,    403, OK,     403,  404,    404,  OK,   403,   403,   403,     404,    404],
   'GET credits':            [401,  401, 401,     403,  403,   OK,  403,    OK,   404,    404,  OK,   403,   OK,    OK,      404,    404],
   'PUT payg':               [401,  401, 401,     403,  403,   403, 403,    403,  404,    404,  403,  403,   403,   OK,      404,    404],
@@ -177,8 +189,8 @@ beforeAll(async () => {
   tokens.billingB = await addMember(teamB, 'bill', ['billing']);
   tokens.prov = PROVISIONING_TOKEN;
   tokens.bad = `aic_${'x'.repeat(43)}`;
-  tokens.agent = await issue({ service: 'agent' });
-  tokens.fin = await issue({ service: 'finance' });
+  tokens.agent = await issue({ service: 'agent', scope: 'global' });
+  tokens.fin = await issue({ service: 'finance', scope: 'global' });
   tokens.agentA = await issue({ service: 'agent', teamId: teamA });
   tokens.finA = await issue({ service: 'finance', teamId: teamA });
   tokens.agentB = await issue({ service: 'agent', teamId: teamB });
@@ -205,7 +217,12 @@ beforeAll(async () => {
 
 /** What a caller's request looks like; `self` on a fresh-member route is that member's own token. */
 async function call(route: Route, caller: Caller): Promise<{ res: ApiResponse; ctx: Ctx }> {
-  const ctx: Ctx = { teamA, userId: 'mia', invoiceId, n: ++n };
+  const ctx: Ctx = { teamA, userId: 'mia', invoiceId, tokenId: 'tok_00000000000000000000', n: ++n };
+  if (route.freshToken) {
+    const res = await prov()('POST', '/v1/tokens', { service: 'finance', teamId: teamA, label: `fresh-${ctx.n}` });
+    expect(res.status).toBe(201);
+    ctx.tokenId = res.body.tokenId;
+  }
   let token: string | undefined = caller === 'none' ? undefined : tokens[caller];
   if (route.freshMember) {
     ctx.userId = `fresh-${ctx.n}`;
@@ -243,7 +260,17 @@ describe('access matrix (spec §11)', () => {
       });
       const text = JSON.stringify(res.body);
       for (const secret of secretsOfA) expect({ where, leaks: text.includes(secret) }).toEqual({ where, leaks: false });
-      for (const field of ['balance', 'allowance', 'remaining', 'entries', 'invoices', 'members', 'alerts']) {
+      for (const field of [
+        'balance',
+        'allowance',
+        'remaining',
+        'entries',
+        'invoices',
+        'members',
+        'alerts',
+        'tokens',
+        'events',
+      ]) {
         expect({ where, leaks: text.includes(`"${field}"`) }).toEqual({ where, leaks: false });
       }
       // A team-A path answered 404 to a caller of another team reads exactly like a team that does not exist.
@@ -287,6 +314,11 @@ describe('access matrix (spec §11)', () => {
     expect(fresh.filter((mm) => mm.status === 'removed')).toHaveLength(
       MATRIX['DELETE member'].filter((o) => o === OK).length,
     );
+    // Only the allowed callers revoked a token.
+    const freshTokens = await h.db('api_tokens').where('team_id', teamA).andWhere('label', 'like', 'fresh-%');
+    expect(freshTokens.filter((r) => r.revoked_at !== null)).toHaveLength(
+      MATRIX['DELETE /v1/tokens/{id}'].filter((o) => o === OK).length,
+    );
     // No team was created by anyone but provisioning, and no member of team B changed.
     const [{ n: created }] = await h.db('teams').where('team_id', 'like', `${RUN}-%`).count({ n: '*' });
     expect(Number(created)).toBe(allowed('POST /v1/teams'));
@@ -296,3 +328,297 @@ describe('access matrix (spec §11)', () => {
     ]);
   });
 });
+
+describe('nobody grants what they do not hold (spec §17)', () => {
+  /** A fresh paid team with an admin (ada), two Billing members (bea, bob), an admin who is Billing too (abe). */
+  async function paidTeam(plan = 'basic') {
+    const teamId = uid('team');
+    expect((await prov()('POST', '/v1/teams', { teamId, plan, billingAnchorDay: 1 })).status).toBe(201);
+    const token = {
+      ada: await addMember(teamId, 'ada', ['member', 'admin']),
+      abe: await addMember(teamId, 'abe', ['admin', 'billing']),
+      bea: await addMember(teamId, 'bea', ['billing']),
+      bob: await addMember(teamId, 'bob', ['member']),
+      mia: await addMember(teamId, 'mia', ['member']),
+    };
+    const as = (who: keyof typeof token) => apiClient(url, token[who]);
+    const put = (
+      who: keyof typeof token | 'prov',
+      userId: string,
+      roles: string[],
+      email = `${userId}@${teamId}.example`,
+    ) => (who === 'prov' ? prov() : as(who))('PUT', `/v1/teams/${teamId}/members/${userId}`, { email, roles });
+    const del = (who: keyof typeof token | 'prov', userId: string) =>
+      (who === 'prov' ? prov() : as(who))('DELETE', `/v1/teams/${teamId}/members/${userId}`);
+    const roles = async (userId: string) => {
+      const m = await h.teams.getMember(teamId, userId);
+      return m?.status === 'active' ? [...m.roles].sort().join('+') : 'removed';
+    };
+    const events = async () =>
+      ((await h.db('audit_events').where('team_id', teamId).orderBy('id')) as { action: string; target: string }[]).map(
+        (e) => `${e.action} ${e.target}`,
+      );
+    return { teamId, token, as, put, del, roles, events };
+  }
+
+  const refused = (res: ApiResponse, status: 403 | 409, code = status === 403 ? 'forbidden' : 'last_billing_member') =>
+    expect({ status: res.status, body: res.body }).toEqual({
+      status,
+      body: { error: { code, message: expect.any(String) } },
+    });
+
+  it('an admin cannot give the billing role, to others or to themselves', async () => {
+    const t = await paidTeam();
+    const before = await t.events();
+    refused(await t.put('ada', 'ada', ['member', 'admin', 'billing']), 403);
+    refused(await t.put('ada', 'mia', ['member', 'billing']), 403);
+    refused(await t.put('ada', 'newbie', ['billing']), 403);
+    expect(await t.roles('ada')).toBe('admin+member');
+    expect(await t.roles('mia')).toBe('member');
+    expect(await h.teams.getMember(t.teamId, 'newbie')).toBeNull();
+    // Nothing refused reached the audit trail.
+    expect(await t.events()).toEqual(before);
+    // Whoever holds Billing may give it: a Billing admin, or provisioning.
+    expect((await t.put('abe', 'mia', ['member', 'billing'])).status).toBe(200);
+    expect((await t.put('prov', 'bob', ['member', 'billing'])).status).toBe(200);
+    expect(await t.roles('mia')).toBe('billing+member');
+    expect(await t.roles('bob')).toBe('billing+member');
+    // An admin may still grant what they hold.
+    expect((await t.put('ada', 'newbie', ['member', 'admin'])).status).toBe(200);
+  });
+
+  it("an admin cannot change a Billing member's email or roles, remove them or revoke their token", async () => {
+    const t = await paidTeam();
+    refused(await t.put('ada', 'bea', ['billing'], 'attacker@evil.example'), 403);
+    refused(await t.put('ada', 'bea', ['billing', 'member']), 403);
+    refused(await t.put('ada', 'bea', ['member']), 403);
+    refused(await t.put('ada', 'abe', ['admin']), 403);
+    refused(await t.del('ada', 'bea'), 403);
+    const beaToken = (await h.db('api_tokens').where({ team_id: t.teamId, user_id: 'bea' }).first()).token_id;
+    refused(await t.as('ada')('DELETE', `/v1/tokens/${beaToken}`), 403);
+    expect(await h.teams.getMember(t.teamId, 'bea')).toMatchObject({
+      email: `bea@${t.teamId}.example`,
+      roles: ['billing'],
+      status: 'active',
+    });
+    expect((await t.as('bea')('GET', '/v1/me')).status).toBe(200);
+    // Re-sending what is already there changes nothing and is not refused (retries of provisioning scripts).
+    expect((await t.put('ada', 'bea', ['billing'])).status).toBe(200);
+    // A Billing admin may do all of it.
+    expect((await t.put('abe', 'bea', ['billing'], `bea2@${t.teamId}.example`)).status).toBe(200);
+    expect((await t.as('abe')('DELETE', `/v1/tokens/${beaToken}`)).status).toBe(204);
+    expect((await t.del('abe', 'bea')).status).toBe(204);
+  });
+
+  it('the last Billing member of a paid team can be neither demoted nor removed (409), by anyone', async () => {
+    const t = await paidTeam();
+    expect((await t.del('abe', 'bea')).status).toBe(204);
+    // abe is the last Billing member now.
+    refused(await t.put('abe', 'abe', ['admin']), 409);
+    refused(await t.put('prov', 'abe', ['admin']), 409);
+    refused(await t.del('abe', 'abe'), 409);
+    refused(await t.del('prov', 'abe'), 409);
+    expect(await t.roles('abe')).toBe('admin+billing');
+    // Once someone else holds Billing, abe may go.
+    expect((await t.put('abe', 'mia', ['billing'])).status).toBe(200);
+    expect((await t.put('abe', 'abe', ['admin'])).status).toBe(200);
+    refused(await t.del('prov', 'mia'), 409);
+
+    // A free plan bills nothing: its last Billing member may go.
+    const free = await paidTeam('free');
+    expect((await free.del('prov', 'bea')).status).toBe(204);
+    expect((await free.put('prov', 'abe', ['admin'])).status).toBe(200);
+    expect(await free.roles('abe')).toBe('admin');
+  });
+
+  it('two Billing members demoted at once: exactly one of them is (member changes of a team are serialized)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const t = await paidTeam();
+      expect((await t.put('prov', 'abe', ['admin'])).status).toBe(200); // bea alone holds Billing
+      expect((await t.put('prov', 'mia', ['billing'])).status).toBe(200); // bea and mia
+      const [a, b] = await Promise.all([t.put('prov', 'bea', ['member']), t.del('prov', 'mia')]);
+      const ok = [a, b].filter((r) => r.status === 200 || r.status === 204);
+      expect(ok).toHaveLength(1);
+      expect([a, b].filter((r) => r.status === 409)).toHaveLength(1);
+      expect(await h.teams.countWithRole(t.teamId, 'billing')).toBe(1);
+    }
+  });
+
+  it('role changes and removals are in the audit trail, with the actor and before/after', async () => {
+    const t = await paidTeam();
+    const adaTokenId = (await h.db('api_tokens').where({ team_id: t.teamId, user_id: 'ada' }).first()).token_id;
+    expect((await t.put('ada', 'mia', ['member', 'admin'])).status).toBe(200);
+    expect((await t.del('ada', 'bob')).status).toBe(204);
+    const rows = await h.db('audit_events').where('team_id', t.teamId).orderBy('id');
+    const changed = rows.find((r) => r.action === 'member.changed' && r.target === 'member:mia');
+    expect(changed).toMatchObject({
+      actor: adaTokenId,
+      actor_user_id: 'ada',
+      before: { email: `mia@${t.teamId}.example`, roles: ['member'] },
+      after: { email: `mia@${t.teamId}.example`, roles: ['member', 'admin'] },
+    });
+    const removed = rows.find((r) => r.action === 'member.removed' && r.target === 'member:bob');
+    expect(removed).toMatchObject({ actor: adaTokenId, before: { roles: ['member'] } });
+    expect(removed.after.revokedTokens).toHaveLength(1);
+    expect(rows.filter((r) => r.action === 'member.added').map((r) => r.actor)).toEqual(Array(5).fill('provisioning'));
+  });
+});
+
+describe('token lifecycle across two API instances (spec §17)', () => {
+  /** A second API on the same PostgreSQL that hears of changes by NOTIFY only (its version check is off). */
+  let other: { app: FastifyInstance; url: string };
+  beforeAll(async () => {
+    other = await startApi(h, served!.taskQueue, { auth: { versionCheckMs: 60_000 } });
+  });
+  afterAll(async () => {
+    await other?.app.close();
+  });
+
+  /** Calls `probe` every 10 ms until it answers `status`; the time it took, from `since`. */
+  async function msUntil(status: number, probe: () => Promise<ApiResponse>, since: number, limitMs = 5_000) {
+    for (;;) {
+      const res = await probe();
+      if (res.status === status) return Date.now() - since;
+      if (Date.now() - since > limitMs) throw new Error(`still ${res.status} after ${limitMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async function teamWithAdmin() {
+    const teamId = uid('team');
+    expect((await prov()('POST', '/v1/teams', { teamId, plan: 'basic', billingAnchorDay: 1 })).status).toBe(201);
+    await addMember(teamId, 'bea', ['billing']);
+    return {
+      teamId,
+      admin: await addMember(teamId, 'ada', ['admin']),
+      member: await addMember(teamId, 'mo', ['member']),
+    };
+  }
+
+  /** Both instances answered 200 with the token, so both hold it in their caches. */
+  async function warm(path: string, token: string) {
+    for (const base of [url, other.url]) {
+      for (let i = 0; i < 3; i++) expect((await apiClient(base, token)('GET', path)).status).toBe(200);
+    }
+  }
+
+  it('a token revoked on one instance is refused by the other within 1 s (member and service tokens)', async () => {
+    const { teamId, member } = await teamWithAdmin();
+    const agent = await prov()('POST', '/v1/tokens', { service: 'finance', teamId, label: 'ci' });
+    const memberId = (await h.db('api_tokens').where({ team_id: teamId, user_id: 'mo' }).first()).token_id;
+    for (const [tokenId, token, path] of [
+      [memberId, member, '/v1/me'],
+      [agent.body.tokenId, agent.body.token, `/v1/teams/${teamId}/members/mo/credits`],
+    ] as const) {
+      await warm(path, token);
+      const revoked = await prov()('DELETE', `/v1/tokens/${tokenId}`);
+      expect(revoked.status).toBe(204);
+      const took = await msUntil(401, () => apiClient(other.url, token)('GET', path), Date.now());
+      expect(took).toBeLessThan(1_000);
+      const refused = await apiClient(other.url, token)('GET', path);
+      expect(refused.body).toEqual({ error: { code: 'unauthorized', message: 'this token has been revoked' } });
+      expect((await apiClient(url, token)('GET', path)).status).toBe(401);
+      // Revoking again changes nothing.
+      expect((await prov()('DELETE', `/v1/tokens/${tokenId}`)).status).toBe(204);
+    }
+  });
+
+  it('a removed member, and a demoted admin, lose their rights on the other instance within 1 s', async () => {
+    const { teamId, admin, member } = await teamWithAdmin();
+    await warm(`/v1/teams/${teamId}/usage`, admin);
+    const demoted = await prov()('PUT', `/v1/teams/${teamId}/members/ada`, {
+      email: `ada@${teamId}.example`,
+      roles: ['member'],
+    });
+    expect(demoted.status).toBe(200);
+    const usage = () => apiClient(other.url, admin)('GET', `/v1/teams/${teamId}/usage`);
+    expect(await msUntil(403, usage, Date.now())).toBeLessThan(1_000);
+
+    await warm('/v1/me', member);
+    expect((await prov()('DELETE', `/v1/teams/${teamId}/members/mo`)).status).toBe(204);
+    expect(await msUntil(401, () => apiClient(other.url, member)('GET', '/v1/me'), Date.now())).toBeLessThan(1_000);
+  });
+
+  it('a change whose notification never came is seen within 1 s by the version check', async () => {
+    const { member } = await teamWithAdmin();
+    await warm('/v1/me', member);
+    // As if the NOTIFY was lost: the row and the version change, nothing is sent.
+    await h.db.transaction(async (trx) => {
+      await trx('api_tokens').where('token_hash', hashToken(member)).update({ revoked_at: trx.fn.now() });
+      await trx('access_version').update({ version: trx.raw('version + 1') });
+    });
+    const since = Date.now();
+    // The second instance has no version check: it still serves the token from its cache (what the notifications of
+    // the tests above had to overcome), until the next notification shows it a gap in the versions.
+    expect((await apiClient(other.url, member)('GET', '/v1/me')).status).toBe(200);
+    // The first instance checks the version every 250 ms: it refuses the token within a second.
+    expect(await msUntil(401, () => apiClient(url, member)('GET', '/v1/me'), since)).toBeLessThan(1_000);
+  });
+
+  it('an expired token is refused (401), also by an instance that has it cached', async () => {
+    const { teamId } = await teamWithAdmin();
+    const issued = await prov()('POST', '/v1/tokens', { teamId, userId: 'mo', ttlDays: 1 });
+    expect(Date.parse(issued.body.expiresAt) - Date.now()).toBeGreaterThan(86_400_000 - 60_000);
+    const expiresAt = Date.now() + 1_500;
+    await h
+      .db('api_tokens')
+      .where('token_id', issued.body.tokenId)
+      .update({ expires_at: new Date(expiresAt) });
+    await warm('/v1/me', issued.body.token);
+    for (const base of [url, other.url]) {
+      const late = await msUntil(401, () => apiClient(base, issued.body.token)('GET', '/v1/me'), expiresAt);
+      expect(late).toBeLessThan(200);
+      expect((await apiClient(base, issued.body.token)('GET', '/v1/me')).body.error.message).toBe(
+        'this token has expired',
+      );
+    }
+  });
+
+  it("lists a team's tokens to its admins: label, owner, created, last used, expiry, status; never the secret", async () => {
+    const { teamId, admin, member } = await teamWithAdmin();
+    const fin = await prov()('POST', '/v1/tokens', { service: 'finance', teamId, label: 'books' });
+    await apiClient(url, member)('GET', '/v1/me');
+    const list = (query = '') => apiClient(url, admin)('GET', `/v1/teams/${teamId}/tokens${query}`);
+    const mo = await eventually(async () => {
+      const tokens = (await list()).body.tokens as { owner: { userId?: string }; lastUsedAt: string | null }[];
+      const found = tokens.find((tk) => tk.owner.userId === 'mo');
+      return found?.lastUsedAt ? found : undefined;
+    });
+    expect(mo).toEqual({
+      tokenId: expect.stringMatching(/^tok_/),
+      label: null,
+      kind: 'member',
+      scope: 'team',
+      teamId,
+      owner: { userId: 'mo' },
+      status: 'active',
+      createdAt: expect.any(String),
+      createdBy: 'provisioning',
+      lastUsedAt: expect.any(String),
+      expiresAt: expect.any(String),
+      revokedAt: null,
+    });
+    expect((await prov()('DELETE', `/v1/tokens/${fin.body.tokenId}`)).status).toBe(204);
+    const all = (await list()).body;
+    expect(all.tokens.map((tk: { owner: object; status: string }) => [tk.owner, tk.status])).toEqual([
+      [{ userId: 'bea' }, 'active'],
+      [{ userId: 'ada' }, 'active'],
+      [{ userId: 'mo' }, 'active'],
+      [{ service: 'finance' }, 'revoked'],
+    ]);
+    expect(all.nextCursor).toBeNull();
+    const text = JSON.stringify(all);
+    for (const secret of [admin, member, fin.body.token]) expect(text.includes(secret)).toBe(false);
+    expect(text).not.toMatch(/aic_|token_?hash|[0-9a-f]{64}/i);
+    // Pages of two, in the same order.
+    const first = (await list('?limit=2')).body;
+    const second = (await list(`?limit=2&cursor=${first.nextCursor}`)).body;
+    expect([...first.tokens, ...second.tokens]).toEqual(all.tokens);
+    expect(second.nextCursor).toBeNull();
+    expectBadRequest(await list('?cursor=abc'));
+  });
+});
+
+function expectBadRequest(res: ApiResponse) {
+  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 400, code: 'invalid_request' });
+}

@@ -11,8 +11,7 @@
 import { Writable } from 'node:stream';
 import type { WorkflowHandle } from '@temporalio/client';
 import fc from 'fast-check';
-import pino from 'pino';
-import { createApiApp } from '../../src/api/server';
+import { createApiApp, createLogger } from '../../src/api/server';
 import { parseCreditAmount, parseCredits } from '../../workflows/domain/credits';
 import { AGENT_ACTIONS } from '../../workflows/domain/plans';
 import { memberWorkflowId } from '../../workflows/ids';
@@ -57,9 +56,9 @@ beforeAll(async () => {
     expect(res.status).toBe(200);
   }
   const issue = async (body: object) => (await prov('POST', '/v1/tokens', body)).body.token as string;
-  agent = await issue({ service: 'agent' });
+  agent = await issue({ service: 'agent', scope: 'global' });
   billing = await issue({ teamId: teamF, userId: 'fb' });
-  finance = await issue({ service: 'finance' });
+  finance = await issue({ service: 'finance', scope: 'global' });
 });
 
 // ---- raw HTTP ----
@@ -864,7 +863,8 @@ describe('found by fuzzing (each fails until its src fix lands)', () => {
         done();
       },
     });
-    const logger = pino({ level: 'trace', redact: ['req.headers.authorization'] }, sink);
+    // The production logger (src/api/server.ts), at its most talkative level.
+    const logger = createLogger('trace', sink);
     const app = await createApiApp({
       db: h.db,
       connection: h.connection,
@@ -873,6 +873,7 @@ describe('found by fuzzing (each fails until its src fix lands)', () => {
       provisioningToken: PROVISIONING_TOKEN,
       plans: h.plans,
       logger,
+      rateLimits: { perMinute: 3, agentPerMinute: 3 },
     });
     try {
       const logged = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -885,6 +886,12 @@ describe('found by fuzzing (each fails until its src fix lands)', () => {
       await call('GET', `/v1/teams/${teamF}/usage`, memberToken); // 403
       await call('GET', `/v1/teams/${teamF}/usage`, 'aic_wrong-token-value'); // 401
       await call('GET', `/v1/teams/${teamF}/members/fz/credits`, finance);
+      // Revoked, then refused (401); the token list and the audit trail name it by id only.
+      expect((await call('DELETE', `/v1/tokens/${issued.body.tokenId}`, PROVISIONING_TOKEN)).status).toBe(204);
+      expect((await call('GET', '/v1/me', memberToken)).status).toBe(401);
+      await call('GET', `/v1/teams/${teamF}/audit`, finance);
+      // Over the limit: the 429 path logs too.
+      for (let i = 0; i < 4; i++) await call('GET', `/v1/teams/${teamF}/members/fz/credits`, finance);
       await call('POST', '/v1/teams', PROVISIONING_TOKEN, {
         teamId: uid('team'),
         plan: 'basic',
@@ -894,6 +901,7 @@ describe('found by fuzzing (each fails until its src fix lands)', () => {
       await new Promise((r) => setTimeout(r, 100));
       const log = lines.join('');
       expect(log).toContain('incoming request');
+      expect(log).toContain('"statusCode":429');
       for (const secret of [PROVISIONING_TOKEN, memberToken, finance, agent, billing, 'aic_wrong-token-value']) {
         expect({ secret, logged: log.includes(secret) }).toEqual({ secret, logged: false });
       }

@@ -202,7 +202,7 @@ describe('provisioning routes', () => {
     const teamId = await createTeam();
     const cy = await member(teamId, 'cy');
     const admin = await member(teamId, 'adm', ['admin']);
-    const agent = apiClient(url, await tokenFor({ service: 'agent' }));
+    const agent = apiClient(url, await tokenFor({ service: 'agent', scope: 'global' }));
     expect((await consume(agent, teamId, 'cy', 5)).status).toBe(200);
     expect((await cy('GET', '/v1/me')).status).toBe(200);
 
@@ -228,39 +228,75 @@ describe('provisioning routes', () => {
     expect(rows.map((r) => `${r.kind}:${r.millicredits}`)).toEqual(['grant:400000', 'consume:5000', 'expire:395000']);
   });
 
-  it('POST /v1/tokens: member tokens and service tokens (global or team-scoped); 400/404 on bad input', async () => {
+  it('POST /v1/tokens: member tokens and service tokens (team-scoped, or global when asked); 400/404 on bad input', async () => {
     const teamId = await createTeam();
     await member(teamId, 'dee');
+    const before = Date.now();
+    const days = (iso: string) => (Date.parse(iso) - before) / 86_400_000;
 
-    const memberToken = await prov()('POST', '/v1/tokens', { teamId, userId: 'dee' });
+    const memberToken = await prov()('POST', '/v1/tokens', { teamId, userId: 'dee', label: 'laptop' });
     expect(memberToken.status).toBe(201);
     expect(memberToken.body).toEqual({
+      tokenId: expect.stringMatching(/^tok_[0-9a-f]{20}$/),
       token: expect.stringMatching(/^aic_[A-Za-z0-9_-]{20,}$/),
+      expiresAt: expect.any(String),
+      label: 'laptop',
+      kind: 'member',
+      scope: 'team',
       teamId,
       userId: 'dee',
     });
+    // 90 days unless asked otherwise.
+    expect(days(memberToken.body.expiresAt)).toBeGreaterThan(89.99);
+    expect(days(memberToken.body.expiresAt)).toBeLessThan(90.01);
     expect((await apiClient(url, memberToken.body.token)('GET', '/v1/me')).body).toMatchObject({ userId: 'dee' });
 
-    const agentToken = await prov()('POST', '/v1/tokens', { service: 'agent' });
+    const agentToken = await prov()('POST', '/v1/tokens', { service: 'agent', scope: 'global', ttlDays: 365 });
     expect(agentToken.status).toBe(201);
-    expect(agentToken.body).toEqual({ token: expect.stringMatching(/^aic_/), service: 'agent', teamId: null });
+    expect(agentToken.body).toEqual({
+      tokenId: expect.stringMatching(/^tok_/),
+      token: expect.stringMatching(/^aic_/),
+      expiresAt: expect.any(String),
+      label: null,
+      kind: 'service',
+      scope: 'global',
+      service: 'agent',
+      teamId: null,
+    });
+    expect(days(agentToken.body.expiresAt)).toBeGreaterThan(364.99);
+    expect(days(agentToken.body.expiresAt)).toBeLessThan(365.01);
     expect((await consume(apiClient(url, agentToken.body.token), teamId, 'dee', 1)).status).toBe(200);
 
-    const financeToken = await prov()('POST', '/v1/tokens', { service: 'finance', teamId });
+    const financeToken = await prov()('POST', '/v1/tokens', { service: 'finance', teamId, ttlDays: 1 });
     expect(financeToken.status).toBe(201);
-    expect(financeToken.body).toEqual({ token: expect.stringMatching(/^aic_/), service: 'finance', teamId });
+    expect(financeToken.body).toMatchObject({ service: 'finance', scope: 'team', teamId });
+    expect(days(financeToken.body.expiresAt)).toBeLessThan(1.01);
     expect((await apiClient(url, financeToken.body.token)('GET', `/v1/teams/${teamId}/ledger`)).status).toBe(200);
 
-    // Every token is different.
-    expect(new Set([memberToken.body.token, agentToken.body.token, financeToken.body.token]).size).toBe(3);
+    // Every token and every id is different.
+    const issued = [memberToken, agentToken, financeToken];
+    expect(new Set(issued.map((r) => r.body.token)).size).toBe(3);
+    expect(new Set(issued.map((r) => r.body.tokenId)).size).toBe(3);
 
     for (const body of [
       {},
+      { service: 'agent' }, // neither a team nor an explicit global scope
+      { service: 'finance', scope: 'team' },
+      { service: 'agent', scope: 'global', teamId },
+      { service: 'agent', scope: 'everywhere', teamId },
+      { teamId, userId: 'dee', scope: 'global' },
       { service: 'agent', userId: 'dee', teamId },
       { service: 'admin' },
       { userId: 'dee' },
       { teamId },
       { teamId, userId: 'dee', extra: true },
+      { teamId, userId: 'dee', ttlDays: 0 },
+      { teamId, userId: 'dee', ttlDays: 366 },
+      { teamId, userId: 'dee', ttlDays: 1.5 },
+      { teamId, userId: 'dee', ttlDays: '30' },
+      { teamId, userId: 'dee', label: '' },
+      { teamId, userId: 'dee', label: 'x'.repeat(101) },
+      { teamId, userId: 'dee', label: 'line\nbreak' },
     ]) {
       expectError(await prov()('POST', '/v1/tokens', body), 400, 'invalid_request');
     }
@@ -273,7 +309,7 @@ describe('credit routes', () => {
   it('consumptions: 200 allowed, 200 allowed_payg once the allowance is spent, replay gives the first answer', async () => {
     const teamId = await createTeam('basic');
     const dev = await member(teamId, 'dev');
-    const agent = apiClient(url, await tokenFor({ service: 'agent' }));
+    const agent = apiClient(url, await tokenFor({ service: 'agent', scope: 'global' }));
 
     const first = await consume(agent, teamId, 'dev', '12.5', 'first');
     expect(first.status).toBe(200);
@@ -380,7 +416,7 @@ describe('credit routes', () => {
     });
     expectBalance(res.body.balance, { used: '1.25', remaining: '398.75' });
     expectError(await eve('GET', `/v1/teams/${teamId}/members/nobody/credits`), 403, 'forbidden');
-    const finance = apiClient(url, await tokenFor({ service: 'finance' }));
+    const finance = apiClient(url, await tokenFor({ service: 'finance', scope: 'global' }));
     expectError(await finance('GET', `/v1/teams/${teamId}/members/nobody/credits`), 404, 'not_found');
   });
 
@@ -388,7 +424,7 @@ describe('credit routes', () => {
     const teamId = await createTeam('basic');
     await member(teamId, 'max');
     const billing = await member(teamId, 'bil', ['billing']);
-    const agent = apiClient(url, await tokenFor({ service: 'agent' }));
+    const agent = apiClient(url, await tokenFor({ service: 'agent', scope: 'global' }));
     await consume(agent, teamId, 'max', 200);
     await consume(agent, teamId, 'max', 200);
     expect((await consume(agent, teamId, 'max', 1)).body.decision).toBe('allowed_payg');
@@ -497,8 +533,8 @@ describe('invoice and finance routes', () => {
     await member(teamId, 'ivy');
     await member(teamId, 'pay');
     billing = await member(teamId, 'bil', ['billing']);
-    finance = apiClient(url, await tokenFor({ service: 'finance' }));
-    const agent = apiClient(url, await tokenFor({ service: 'agent' }));
+    finance = apiClient(url, await tokenFor({ service: 'finance', scope: 'global' }));
+    const agent = apiClient(url, await tokenFor({ service: 'agent', scope: 'global' }));
     const bought = await billing('POST', `/v1/teams/${teamId}/members/ivy/credit-purchases`, {
       purchaseId: 'inv-po',
       credits: 10,
@@ -639,12 +675,14 @@ describe('invoice and finance routes', () => {
     expect(inPeriod.status).toBe(200);
     expect(summary(inPeriod.body.entries)).toEqual(summary(all.body.entries));
     const before = await finance('GET', `/v1/teams/${teamId}/ledger?periodStart=2000-01-01T00:00:00.000Z`);
-    expect(before.body).toEqual({ entries: [] });
+    expect(before.body).toEqual({ entries: [], nextCursor: null });
     const ivy = await finance('GET', `/v1/teams/${teamId}/ledger?userId=ivy`);
     expect(summary(ivy.body.entries)).toEqual(['ivy:consume:4:ivy-1', 'ivy:grant:400:', 'ivy:purchase:10:inv-po']);
 
     expectError(await finance('GET', `/v1/teams/${teamId}/ledger?periodStart=yesterday`), 400, 'invalid_request');
-    expectError(await finance('GET', `/v1/teams/${teamId}/ledger?limit=5`), 400, 'invalid_request');
+    expectError(await finance('GET', `/v1/teams/${teamId}/ledger?limit=0`), 400, 'invalid_request');
+    expectError(await finance('GET', `/v1/teams/${teamId}/ledger?cursor=last`), 400, 'invalid_request');
+    expectError(await finance('GET', `/v1/teams/${teamId}/ledger?offset=5`), 400, 'invalid_request');
     expectError(await finance('GET', `/v1/teams/${uid('team')}/ledger`), 404, 'not_found');
   });
 });
@@ -654,7 +692,7 @@ describe('caller routes', () => {
     const teamId = await createTeam('basic');
     const al = await member(teamId, 'al');
     const bo = await member(teamId, 'bo');
-    expect((await al('GET', '/v1/me/alerts')).body).toEqual({ alerts: [] });
+    expect((await al('GET', '/v1/me/alerts')).body).toEqual({ alerts: [], nextCursor: null });
     await consume(al, teamId, 'al', 200);
     await consume(al, teamId, 'al', 100); // 300 of 400 = 75 %
     const alerts = await eventually(
@@ -670,7 +708,7 @@ describe('caller routes', () => {
       { id: expect.any(Number), kind: 'member_75', message: expect.any(String), createdAt: expect.any(String) },
     ]);
     expect(Number.isNaN(Date.parse(alerts.body.alerts[0].createdAt))).toBe(false);
-    expect((await bo('GET', '/v1/me/alerts')).body).toEqual({ alerts: [] });
+    expect((await bo('GET', '/v1/me/alerts')).body).toEqual({ alerts: [], nextCursor: null });
     const credits = await al('GET', `/v1/teams/${teamId}/members/al/credits`);
     expect(credits.body.notificationsSent).toEqual(['member_75']);
   });
@@ -719,6 +757,9 @@ describe('public routes', () => {
         'GET /v1/teams/{teamId}/ledger',
         'GET /v1/me/alerts',
         'GET /v1/me',
+        'DELETE /v1/tokens/{tokenId}',
+        'GET /v1/teams/{teamId}/tokens',
+        'GET /v1/teams/{teamId}/audit',
       ]),
     );
     // The consumption body schema is documented with its required fields.
@@ -735,6 +776,41 @@ describe('public routes', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(res.body).toContain('# TYPE ai_credits_consumptions_total counter');
     expect(res.body).toMatch(/ai_credits_consumptions_total\{decision="allowed"\} [1-9]/);
+  });
+
+  it('security headers on every answer: JSON, errors, unknown routes and the dashboard', async () => {
+    const teamId = await createTeam('basic');
+    const m = await member(teamId, 'hdr');
+    for (const [path, token] of [
+      ['/healthz', undefined],
+      ['/v1/me', undefined], // 401
+      ['/v1/me', 'aic_unknown'], // 401
+      [`/v1/teams/${teamId}/usage`, undefined],
+      ['/no/such/route', undefined],
+      ['/dashboard', undefined],
+      ['/dashboard/app.js', undefined],
+      ['/openapi.json', undefined],
+    ] as const) {
+      const res = await fetch(`${url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+      const where = `${path} (${res.status})`;
+      const headers = Object.fromEntries(
+        ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'strict-transport-security'].map(
+          (name) => [name, res.headers.get(name)],
+        ),
+      );
+      expect({ where, headers }).toEqual({
+        where,
+        headers: {
+          'content-security-policy': expect.stringContaining("script-src 'self'"),
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'SAMEORIGIN',
+          'strict-transport-security': expect.stringMatching(/^max-age=\d+/),
+        },
+      });
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-powered-by')).toBeNull();
+    }
+    expect((await m('GET', '/v1/me')).headers.get('referrer-policy')).toBe('no-referrer');
   });
 
   it('GET /dashboard: the HTML page and its assets, without a token', async () => {

@@ -24,7 +24,8 @@ describe('HTTP API end to end', () => {
           (await prov('PUT', `/v1/teams/${teamId}/members/ana`, { email: 'ana@example.com', roles: ['member'] }))
             .status,
         ).toBe(200);
-        const agentToken = (await prov('POST', '/v1/tokens', { service: 'agent' })).body.token as string;
+        const agentToken = (await prov('POST', '/v1/tokens', { service: 'agent', scope: 'global' })).body
+          .token as string;
         const agent = api(url, agentToken);
 
         const res = await agent('POST', `/v1/teams/${teamId}/members/ana/consumptions`, {

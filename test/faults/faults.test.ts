@@ -123,7 +123,7 @@ test('no consumption is lost or counted twice under faults', async () => {
         members.push({ teamId, userId, plan, removed: false, seq: 0 });
       }
     }
-    const agentToken: string = (await must('POST', '/v1/tokens', prov, { service: 'agent' })).token;
+    const agentToken: string = (await must('POST', '/v1/tokens', prov, { service: 'agent', scope: 'global' })).token;
     const teamOf = (name: string) => members.find((m) => m.userId.startsWith(name))!.teamId;
 
     // ---- load ----

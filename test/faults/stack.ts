@@ -119,7 +119,7 @@ export interface FaultCounts {
 export class FaultStack {
   readonly counts: FaultCounts = { workerKills: 0, postgresRestarts: 0, temporalRestarts: 0, apiKills: 0 };
   readonly taskQueue = 'ai-credits-faults';
-  readonly provisioningToken = 'faults-provisioning-token';
+  readonly provisioningToken = 'faults-provisioning-token-0123456789abcdef';
   databaseUrl = '';
   temporalAddress = '';
   apiUrl = '';
@@ -168,6 +168,9 @@ export class FaultStack {
       TEMPORAL_TASK_QUEUE: this.taskQueue,
       SMTP_URL: this.servers!.smtpUrl,
       PROVISIONING_TOKEN: this.provisioningToken,
+      // The load is one agent token far above its default limit; the suite checks the ledger, not the limit.
+      RATE_LIMIT_AGENT_PER_MINUTE: '100000000',
+      RATE_LIMIT_PER_MINUTE: '100000000',
       PORT: String(apiPort),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',

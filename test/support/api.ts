@@ -1,12 +1,23 @@
 /** A real HTTP API on a random port, wired to the harness's PostgreSQL and Temporal, plus a tiny client. */
 import { Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { createApiApp } from '../../src/api/server';
+import { createApiApp, type ApiServerInput } from '../../src/api/server';
 import { env, type Harness } from './harness';
 
-export const PROVISIONING_TOKEN = 'test-provisioning-token';
+/** At least 32 characters, as the API requires of a provisioning token. */
+export const PROVISIONING_TOKEN = 'test-provisioning-token-0123456789abcdef';
 
-export async function startApi(h: Harness, taskQueue: string): Promise<{ app: FastifyInstance; url: string }> {
+/**
+ * Tests call the API far faster than people do, with one token for a whole file: its rate limits are raised here
+ * (test/e2e/api-rate-limit.test.ts checks the limits themselves, with small ones).
+ */
+export const TEST_RATE_LIMITS = { perMinute: 1_000_000, agentPerMinute: 1_000_000 };
+
+export async function startApi(
+  h: Harness,
+  taskQueue: string,
+  options: Partial<Pick<ApiServerInput, 'rateLimits' | 'auth' | 'logger'>> = {},
+): Promise<{ app: FastifyInstance; url: string }> {
   const connection = h.connection ?? (await Connection.connect({ address: env('TEMPORAL_ADDRESS') }));
   const app = await createApiApp({
     db: h.db,
@@ -15,6 +26,8 @@ export async function startApi(h: Harness, taskQueue: string): Promise<{ app: Fa
     taskQueue,
     provisioningToken: PROVISIONING_TOKEN,
     plans: h.plans,
+    rateLimits: TEST_RATE_LIMITS,
+    ...options,
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, url };

@@ -2,7 +2,7 @@
 import { formatCredits } from '../../../workflows/domain/credits';
 import { notFound } from '../../errors';
 import type { RouteContext } from '../context';
-import { teamParams } from '../schemas';
+import { idCursor, pageQuery, pageSize, teamParams } from '../schemas';
 import { iso } from '../views';
 
 const invoiceParams = {
@@ -11,14 +11,28 @@ const invoiceParams = {
   required: ['teamId', 'invoiceId'],
 } as const;
 
+const invoiceListQuery = {
+  type: 'object',
+  properties: { limit: pageQuery.properties.limit, cursor: idCursor },
+  additionalProperties: false,
+} as const;
+
 export function invoiceRoutes({ app, deps, guard, loadTeam }: RouteContext): void {
   app.get(
     '/v1/teams/:teamId/invoices',
-    { schema: { params: teamParams }, onRequest: guard('billing', 'finance') },
+    { schema: { params: teamParams, querystring: invoiceListQuery }, onRequest: guard('billing', 'finance') },
     async (req) => {
       const { teamId } = req.params as { teamId: string };
+      const { limit, cursor } = req.query as { limit?: string; cursor?: string };
       await loadTeam(teamId);
-      return { invoices: (await deps.invoices.list(teamId)).map(invoiceView) };
+      const page = await deps.invoices.page(teamId, {
+        before: cursor === undefined ? undefined : Number(cursor),
+        limit: pageSize(limit),
+      });
+      return {
+        invoices: page.invoices.map(invoiceView),
+        nextCursor: page.next === null ? null : String(page.next),
+      };
     },
   );
 

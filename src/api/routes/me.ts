@@ -1,13 +1,27 @@
 /** The caller's own identity and in-product alerts (member tokens). */
 import { forbidden } from '../../errors';
 import type { RouteContext } from '../context';
+import { idCursor, pageQuery, pageSize } from '../schemas';
+
+const alertsQuery = {
+  type: 'object',
+  properties: { limit: pageQuery.properties.limit, cursor: idCursor },
+  additionalProperties: false,
+} as const;
 
 export function meRoutes({ app, deps, guard }: RouteContext): void {
-  app.get('/v1/me/alerts', { onRequest: guard('anyMember') }, async (req) => {
+  app.get('/v1/me/alerts', { schema: { querystring: alertsQuery }, onRequest: guard('anyMember') }, async (req) => {
     const p = req.principal;
     if (p.kind !== 'member') throw forbidden('alerts belong to members; use a member token');
-    const alerts = await deps.notifications.alertsFor(p.teamId, p.userId);
-    return { alerts: alerts.map((a) => ({ ...a, createdAt: new Date(a.createdAt).toISOString() })) };
+    const { limit, cursor } = req.query as { limit?: string; cursor?: string };
+    const page = await deps.notifications.alertsPage(p.teamId, p.userId, {
+      before: cursor === undefined ? undefined : Number(cursor),
+      limit: pageSize(limit),
+    });
+    return {
+      alerts: page.alerts.map((a) => ({ ...a, createdAt: new Date(a.createdAt).toISOString() })),
+      nextCursor: page.next === null ? null : String(page.next),
+    };
   });
 
   app.get('/v1/me', { onRequest: guard('anyMember') }, async (req) => {

@@ -1,6 +1,12 @@
-/** Members of a team: added, changed and removed by provisioning or a team admin. */
-import { notFound } from '../../errors';
-import type { Role } from '../../db/team-store';
+/**
+ * Members of a team: added, changed and removed by provisioning or a team admin (spec §12), under the rules of §17:
+ * nobody grants what they do not hold (the `billing` role is given and taken only by provisioning or a Billing
+ * member, and only they may change or remove a Billing member), and a paid team keeps at least one Billing member.
+ * Each change, its audit event and its publication to the other API instances commit in one transaction.
+ */
+import { ApiError, forbidden, notFound } from '../../errors';
+import type { Member, Role } from '../../db/team-store';
+import { actorOf, type Principal } from '../auth';
 import type { RouteContext } from '../context';
 import { memberParams } from '../schemas';
 
@@ -20,16 +26,67 @@ const putMemberBody = {
   additionalProperties: false,
 } as const;
 
-export function memberRoutes({ app, deps, guard, auth, metrics, loadTeam }: RouteContext): void {
+/** Provisioning and Billing members hold the billing role's power; an admin alone does not. */
+const holdsBilling = (p: Principal) =>
+  p.kind === 'provisioning' || (p.kind === 'member' && p.roles.includes('billing'));
+
+const lastBillingMember = (teamId: string) =>
+  new ApiError(
+    409,
+    'last_billing_member',
+    `this is the last Billing member of team ${teamId}, whose plan bills PAYG or purchases: give another member the billing role first`,
+  );
+
+const sameRoles = (a: readonly Role[], b: readonly Role[]) => a.length === b.length && a.every((r) => b.includes(r));
+const memberState = (m: Pick<Member, 'email' | 'roles'>) => ({ email: m.email, roles: [...m.roles] });
+
+export function memberRoutes({ app, deps, guard, auth, metrics }: RouteContext): void {
+  /** A plan that bills PAYG or credit purchases needs someone who can turn PAYG off and see the invoices. */
+  const paidPlan = (planId: string) => {
+    const plan = deps.plans.get(planId);
+    return !!plan && (plan.paygAvailable || plan.purchasesAllowed);
+  };
+
   app.put(
     '/v1/teams/:teamId/members/:userId',
     { schema: { params: memberParams, body: putMemberBody }, onRequest: guard('provisioning', 'admin') },
     async (req) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       const { email, roles } = req.body as { email: string; roles: Role[] };
-      await loadTeam(teamId);
-      const member = await deps.teams.upsertMember({ teamId, userId, email, roles });
-      auth.forget(teamId, userId);
+      const p = req.principal;
+      const { member, rolesChanged } = await deps.transaction(async (s) => {
+        const team = await s.teams.lockTeam(teamId);
+        if (!team) throw notFound(`team ${teamId} not found`);
+        const found = await s.teams.getMember(teamId, userId);
+        const before = found?.status === 'active' ? found : null;
+        if (before && before.email === email && sameRoles(before.roles, roles)) {
+          return { member: before, rolesChanged: false };
+        }
+        const wasBilling = !!before?.roles.includes('billing');
+        const willBilling = roles.includes('billing');
+        if (wasBilling && !holdsBilling(p)) {
+          throw forbidden('only provisioning or a Billing member may change a Billing member');
+        }
+        if (willBilling && !wasBilling && !holdsBilling(p)) {
+          throw forbidden('only provisioning or a Billing member may grant the billing role');
+        }
+        if (wasBilling && !willBilling && paidPlan(team.plan)) {
+          if ((await s.teams.countWithRole(teamId, 'billing', userId)) === 0) throw lastBillingMember(teamId);
+        }
+        const after = await s.teams.upsertMember({ teamId, userId, email, roles });
+        await s.audit.record({
+          teamId,
+          ...actorOf(p),
+          action: before ? 'member.changed' : 'member.added',
+          target: `member:${userId}`,
+          before: before ? memberState(before) : null,
+          after: memberState(after),
+        });
+        const changed = !!before && !sameRoles(before.roles, roles);
+        if (changed) await s.changes.publish({ kind: 'member', teamId, userId });
+        return { member: after, rolesChanged: changed };
+      });
+      if (rolesChanged) auth.forget(teamId, userId);
       await deps.credits.members.ensureStarted(teamId, userId);
       metrics.workflowStarts.inc();
       return { teamId, userId, email: member.email, roles: member.roles, status: member.status };
@@ -41,15 +98,35 @@ export function memberRoutes({ app, deps, guard, auth, metrics, loadTeam }: Rout
     { schema: { params: memberParams }, onRequest: guard('provisioning', 'admin') },
     async (req, reply) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
-      await loadTeam(teamId);
-      const member = await deps.teams.getMember(teamId, userId);
-      if (!member) throw notFound(`member ${userId} not found in team ${teamId}`);
-      if (member.status === 'active') {
-        // Mark first, so no consumption can lazily start a fresh run between the close and the mark.
-        await deps.teams.markRemoved(teamId, userId);
-        await deps.tokens.revokeMember(teamId, userId);
-        auth.forget(teamId, userId);
-      } else if (!(await deps.credits.members.isOpen(teamId, userId))) {
+      const p = req.principal;
+      const removedNow = await deps.transaction(async (s) => {
+        const team = await s.teams.lockTeam(teamId);
+        if (!team) throw notFound(`team ${teamId} not found`);
+        const member = await s.teams.getMember(teamId, userId);
+        if (!member) throw notFound(`member ${userId} not found in team ${teamId}`);
+        if (member.status !== 'active') return false;
+        if (member.roles.includes('billing')) {
+          if (!holdsBilling(p)) throw forbidden('only provisioning or a Billing member may remove a Billing member');
+          if (paidPlan(team.plan) && (await s.teams.countWithRole(teamId, 'billing', userId)) === 0) {
+            throw lastBillingMember(teamId);
+          }
+        }
+        // Marked first, so no consumption can lazily start a fresh run between the close and the mark.
+        await s.teams.markRemoved(teamId, userId);
+        const revokedTokens = await s.tokens.revokeMember(teamId, userId);
+        await s.audit.record({
+          teamId,
+          ...actorOf(p),
+          action: 'member.removed',
+          target: `member:${userId}`,
+          before: memberState(member),
+          after: { revokedTokens },
+        });
+        await s.changes.publish({ kind: 'member', teamId, userId });
+        return true;
+      });
+      if (removedNow) auth.forget(teamId, userId);
+      else if (!(await deps.credits.members.isOpen(teamId, userId))) {
         throw notFound(`member ${userId} not found in team ${teamId}`);
       }
       // A retry after a failed close (Temporal unavailable) lands here again and finishes the removal.

@@ -25,8 +25,6 @@ export function systemRoutes({ app, deps, metrics }: RouteContext): void {
       reply
         .type(type)
         .header('cache-control', 'no-store')
-        .header('content-security-policy', "default-src 'self'; frame-ancestors 'none'")
-        .header('x-content-type-options', 'nosniff')
         .send(await readFile(path.join(DASHBOARD_DIR, file || 'index.html'))),
     );
   }

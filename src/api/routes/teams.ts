@@ -1,5 +1,6 @@
 /** Teams: created by provisioning, with a plan, a billing anchor day and a PAYG threshold. */
 import { ApiError, badRequest } from '../../errors';
+import { actorOf } from '../auth';
 import type { RouteContext } from '../context';
 import { id } from '../schemas';
 
@@ -27,7 +28,17 @@ export function teamRoutes({ app, deps, guard }: RouteContext): void {
       paygThresholdMinor: body.paygThresholdMinor ?? null,
       currency: deps.plans.currency,
     };
-    if (!(await deps.teams.createTeam(team))) throw new ApiError(409, 'conflict', `team ${body.teamId} exists already`);
+    await deps.transaction(async (s) => {
+      if (!(await s.teams.createTeam(team))) throw new ApiError(409, 'conflict', `team ${body.teamId} exists already`);
+      await s.audit.record({
+        teamId: team.teamId,
+        ...actorOf(req.principal),
+        action: 'team.created',
+        target: `team:${team.teamId}`,
+        before: null,
+        after: team,
+      });
+    });
     await deps.credits.members.ensureTeamBilling(team.teamId);
     return reply.status(201).send(team);
   });
