@@ -19,6 +19,7 @@ import { systemRoutes } from './routes/system';
 import { teamRoutes } from './routes/teams';
 import { tokenRoutes } from './routes/tokens';
 import { usageRoutes } from './routes/usage';
+import { usageHistoryRoutes } from './routes/usage-history';
 
 export type { AppDeps } from './context';
 
@@ -30,6 +31,7 @@ const ROUTES: RouteModule[] = [
   consumptionRoutes,
   creditRoutes,
   usageRoutes,
+  usageHistoryRoutes,
   meRoutes,
   invoiceRoutes,
   ledgerRoutes,
