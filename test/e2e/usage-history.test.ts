@@ -1,8 +1,9 @@
 /**
  * The dashboard's data over real HTTP: usage per day of the current period for a member and for the team (numbers
  * equal to the ledger, PAYG money rounded so a member's days add up to the invoice's amount, who may read them per
- * spec §11).
+ * spec §11), and the dashboard's static files (content types, caching, no way out of the folder).
  */
+import { request } from 'node:http';
 import { paygChargeMinor } from '../../workflows/domain/money';
 import { periodContaining } from '../../workflows/domain/periods';
 import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
@@ -272,5 +273,71 @@ describe('usage per day', () => {
     const doc = (await prov()('GET', '/openapi.json')).body;
     expect(doc.paths['/v1/teams/{teamId}/members/{userId}/usage/daily'].get.summary).toEqual(expect.any(String));
     expect(doc.paths['/v1/teams/{teamId}/usage/daily'].get.responses['200']).toBeDefined();
+  });
+});
+
+/** A GET with the path sent exactly as given (fetch would resolve `..` before sending). */
+function rawGet(path: string, headers: Record<string, string> = {}) {
+  const { hostname, port } = new URL(url);
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+    const req = request({ host: hostname, port, path, method: 'GET', headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe("the dashboard's files", () => {
+  it('serves the page, its modules and Chart.js from node_modules with their types, CSP and revalidation', async () => {
+    const files: [string, RegExp][] = [
+      ['/dashboard', /^text\/html/],
+      ['/dashboard/main.js', /^text\/javascript/],
+      ['/dashboard/views/charts.js', /^text\/javascript/],
+      ['/dashboard/style.css', /^text\/css/],
+      ['/dashboard/vendor/chart.umd.min.js', /^text\/javascript/],
+    ];
+    for (const [path, type] of files) {
+      const res = await rawGet(path);
+      expect({ path, status: res.status, type: res.headers['content-type'] }).toEqual({
+        path,
+        status: 200,
+        type: expect.stringMatching(type),
+      });
+      expect(res.headers).toMatchObject({
+        'cache-control': 'no-cache',
+        'content-security-policy': expect.stringContaining("default-src 'self'"),
+        'x-content-type-options': 'nosniff',
+        etag: expect.stringMatching(/^".+"$/),
+      });
+      const again = await rawGet(path, { 'if-none-match': String(res.headers.etag) });
+      expect(again.status).toBe(304);
+      expect(again.body).toBe('');
+    }
+    expect((await rawGet('/dashboard/vendor/chart.umd.min.js')).body).toContain('Chart.js v4');
+  });
+
+  it('serves nothing outside its folder and its allow-list', async () => {
+    for (const path of [
+      '/dashboard/../package.json',
+      '/dashboard/%2e%2e/package.json',
+      '/dashboard/..%2fpackage.json',
+      '/dashboard/views/../../routes/system.ts',
+      '/dashboard/views/%2e%2e%2f%2e%2e%2froutes%2fsystem.ts',
+      '/dashboard/index.html/../../app.ts',
+      '/dashboard/vendor/chart.js',
+      '/dashboard/vendor/../../../../package.json',
+      '/dashboard/app.js',
+      '/dashboard/main.ts',
+      '/dashboard//etc/passwd',
+      '/dashboard/%00main.js',
+    ]) {
+      const res = await rawGet(path);
+      expect({ path, ok: res.status < 300 }).toEqual({ path, ok: false });
+      expect(res.body).not.toMatch(/"name": "ai-credits"|import|registerRoutes/);
+    }
   });
 });
