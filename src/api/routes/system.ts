@@ -34,7 +34,7 @@ interface StaticFile {
  * system, and `..` has nothing to match), the page itself at /dashboard. The image's files do not change while the
  * process runs; an ETag lets browsers revalidate each load cheaply (`no-cache`) instead of running stale modules.
  */
-export function dashboardFiles(dir = DASHBOARD_DIR, vendor = VENDOR_FILES): Map<string, StaticFile> {
+function dashboardFiles(): Map<string, StaticFile> {
   const files = new Map<string, StaticFile>();
   const add = (urlPath: string, file: string) => {
     const type = CONTENT_TYPES[path.extname(file)];
@@ -43,20 +43,18 @@ export function dashboardFiles(dir = DASHBOARD_DIR, vendor = VENDOR_FILES): Map<
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
     files.set(urlPath, { body, type, etag });
   };
+  // Plain files and folders only: a symbolic link (isFile() is false for it) cannot lead out of the folder.
   const walk = (relative: string[]) => {
-    for (const entry of readdirSync(path.join(dir, ...relative), { withFileTypes: true })) {
+    for (const entry of readdirSync(path.join(DASHBOARD_DIR, ...relative), { withFileTypes: true })) {
       if (!SAFE_SEGMENT.test(entry.name)) continue;
       const parts = [...relative, entry.name];
+      const urlPath = parts.join('/') === 'index.html' ? '/dashboard' : `/dashboard/${parts.join('/')}`;
       if (entry.isDirectory()) walk(parts);
-      else if (entry.isFile())
-        add(
-          parts.join('/') === 'index.html' ? '/dashboard' : `/dashboard/${parts.join('/')}`,
-          path.join(dir, ...parts),
-        );
+      else if (entry.isFile()) add(urlPath, path.join(DASHBOARD_DIR, ...parts));
     }
   };
   walk([]);
-  for (const [name, file] of Object.entries(vendor)) add(`/dashboard/vendor/${name}`, file);
+  for (const [name, file] of Object.entries(VENDOR_FILES)) add(`/dashboard/vendor/${name}`, file);
   return files;
 }
 

@@ -3,7 +3,7 @@
  * (GET …/usage/daily) as a chart with the 75 % and 100 % lines and the projection. A member sees their own; Admin
  * and Billing open anyone's from the usage table ("Usage per day").
  */
-import { api, memberPath } from '../api.js';
+import { api, ApiError, memberPath } from '../api.js';
 import { $, setText, show } from '../dom.js';
 import { NOTICE_LABELS, capitalize } from '../format.js';
 import { memberChartModel } from '../chart-data.js';
@@ -115,9 +115,16 @@ export function openDetails(rowView) {
   return details.load();
 }
 
-/** The open panel's member, if any, is reloaded with the rest of the page. */
-export function loadDetails() {
-  return details ? details.load() : Promise.resolve(null);
+/** The open panel's member, if any, is reloaded with the rest of the page; one who left the team closes it. */
+export async function loadDetails() {
+  if (!details) return null;
+  try {
+    return await details.load();
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) throw err;
+    closeDetails({ restoreFocus: false });
+    return null;
+  }
 }
 
 export function closeDetails({ restoreFocus = true } = {}) {
