@@ -81,32 +81,35 @@ export class UsageHistoryStore {
     // round_half_up(millicredits × rate × 10^exponent / 10^9): money.ts#paygChargeMinor, in exact numerics.
     const chargeFactor = (BigInt(q.paygRateMicrosPerCredit) * 10n ** BigInt(q.currencyExponent)).toString();
     const { rows } = await this.db.raw(
-      `with member_days as (
+      `with entries as (
          -- A row stamped outside the period's days (a clock at the boundary) counts on its nearest day, so the
          -- days always add up to the period's ledger sums.
-         select user_id,
-           least(greatest((occurred_at at time zone 'UTC')::date, ?::date), ?::date) as day,
-           coalesce(sum(millicredits) filter (where kind = 'consume'), 0) as used,
-           coalesce(sum(millicredits) filter (where kind = 'payg'), 0) as payg
+         select user_id, kind, millicredits,
+           least(greatest((occurred_at at time zone 'UTC')::date, ?::date), ?::date) as day
          from ledger_entries
          where team_id = ? and period_start = ? and kind in ('consume', 'payg') ${q.userId ? 'and user_id = ?' : ''}
-         group by 1, 2
-       ), running as (
-         select day, used, payg, sum(payg) over (partition by user_id order by day) as payg_to_date
-         from member_days
-       ), charged as (
-         select day, used, payg,
-           floor(payg_to_date * ?::numeric / 1000000000 + 0.5)
-             - floor((payg_to_date - payg) * ?::numeric / 1000000000 + 0.5) as charge
-         from running
+       ), used as (
+         select day, sum(millicredits) as used from entries where kind = 'consume' group by day
+       ), payg_member_days as (
+         -- Only PAYG needs each member's running total (for the invoice's per-member rounding): consumption,
+         -- the bulk of the rows, is summed per day directly.
+         select user_id, day, sum(millicredits) as payg from entries where kind = 'payg' group by user_id, day
+       ), payg as (
+         select day, sum(payg) as payg,
+           sum(floor(payg_to_date * ?::numeric / 1000000000 + 0.5)
+             - floor((payg_to_date - payg) * ?::numeric / 1000000000 + 0.5)) as charge_minor
+         from (
+           select day, payg, sum(payg) over (partition by user_id order by day) as payg_to_date from payg_member_days
+         ) running
+         group by day
        )
        select to_char(d.day, 'YYYY-MM-DD') as day,
-         coalesce(sum(c.used), 0)::bigint as used,
-         coalesce(sum(c.payg), 0)::bigint as payg_credits,
-         coalesce(sum(c.charge), 0)::bigint as payg_charge_minor
+         coalesce(u.used, 0)::bigint as used,
+         coalesce(p.payg, 0)::bigint as payg_credits,
+         coalesce(p.charge_minor, 0)::bigint as payg_charge_minor
        from generate_series(?::date, ?::date, interval '1 day') as d(day)
-       left join charged c on c.day = d.day::date
-       group by d.day
+       left join used u on u.day = d.day::date
+       left join payg p on p.day = d.day::date
        order by d.day`,
       [
         firstDay,

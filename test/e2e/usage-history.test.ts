@@ -130,7 +130,7 @@ function expectDaysMatch(
 describe('usage per day', () => {
   it("a member's and the team's days equal the ledger; PAYG money adds up to the invoice's rounding", async () => {
     const { teamId, tokens, period, agent } = await team(
-      { mia: ['member'], ada: ['admin'], bea: ['billing'], olly: ['member'] },
+      { mia: ['member'], ben: ['member'], ada: ['admin'], bea: ['billing'], olly: ['member'] },
       300,
     );
     const consume = async (userId: string, amount: string, daysBack: number) => {
@@ -151,6 +151,12 @@ describe('usage per day', () => {
     await consume('mia', '129.5', 2);
     expect((await consume('mia', '0.125', 2)).decision).toBe('allowed_payg');
     expect((await consume('mia', '0.125', 0)).decision).toBe('allowed_payg');
+    // ben the same PAYG on the same days: the team's days are the sum of each member's rounding (2 cents, then 0),
+    // not a rounding of the team's sum (1, then 0).
+    await consume('ben', '200', 4);
+    await consume('ben', '200', 4);
+    await consume('ben', '0.125', 2);
+    await consume('ben', '0.125', 0);
     await consume('ada', '12.345', 1);
     await consume('ada', '0.005', 0);
 
@@ -196,10 +202,15 @@ describe('usage per day', () => {
       periodStart: new Date(period.start).toISOString(),
       paygThreshold: { amountMinor: 300, currency: 'USD' },
       paygCap: null,
-      total: { used: '412.35', paygCredits: '0.25', paygCharge: { amountMinor: 1, currency: 'USD' } },
+      total: { used: '812.35', paygCredits: '0.5', paygCharge: { amountMinor: 2, currency: 'USD' } },
     });
     expect((teamDaily.body.days as Day[]).map((d) => d.date)).toEqual(dates);
     expectDaysMatch(teamDaily.body, await expectedDays(teamId, period.start));
+    const teamCharges = (teamDaily.body.days as Day[]).filter((d) => d.paygCredits !== '0');
+    expect(teamCharges.map((d) => [d.paygCredits, d.paygCharge.amountMinor])).toEqual([
+      ['0.25', 2],
+      ['0.25', 0],
+    ]);
 
     // A member with no usage: every day zero.
     const olly = await apiClient(url, tokens.olly)('GET', `/v1/teams/${teamId}/members/olly/usage/daily`);
