@@ -23,6 +23,7 @@ import { teamRoutes } from './routes/teams';
 import { tokenRoutes } from './routes/tokens';
 import { usageRoutes } from './routes/usage';
 import { auditRoutes } from './routes/audit';
+import { usageHistoryRoutes } from './routes/usage-history';
 
 export type { AppDeps } from './context';
 
@@ -34,6 +35,7 @@ const ROUTES: RouteModule[] = [
   consumptionRoutes,
   creditRoutes,
   usageRoutes,
+  usageHistoryRoutes,
   meRoutes,
   invoiceRoutes,
   ledgerRoutes,

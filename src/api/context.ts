@@ -10,6 +10,7 @@ import type { LedgerStore } from '../db/ledger-store';
 import type { NotificationStore } from '../db/notification-store';
 import type { Team, TeamStore } from '../db/team-store';
 import type { TokenStore } from '../db/token-store';
+import type { UsageHistoryStore } from '../db/usage-history-store';
 import type { PlanCatalogue } from '../plans';
 import type { MemberCredits } from '../credits/member-credits';
 import type { Guard } from './access';
@@ -34,6 +35,7 @@ export interface AppDeps {
   ledger: LedgerStore;
   invoices: InvoiceStore;
   notifications: NotificationStore;
+  usageHistory: UsageHistoryStore;
   plans: PlanCatalogue;
   credits: MemberCredits;
   provisioningToken?: string;

@@ -14,6 +14,7 @@ import { LedgerStore } from '../db/ledger-store';
 import { NotificationStore } from '../db/notification-store';
 import { TeamStore } from '../db/team-store';
 import { TokenStore } from '../db/token-store';
+import { UsageHistoryStore } from '../db/usage-history-store';
 import { PlanCatalogue } from '../plans';
 import { MemberClient } from '../temporal/member-client';
 import { buildApp } from './app';
@@ -70,6 +71,7 @@ export async function createApiApp(input: ApiServerInput) {
     ledger: new LedgerStore(input.db),
     invoices: new InvoiceStore(input.db),
     notifications: new NotificationStore(input.db),
+    usageHistory: new UsageHistoryStore(input.db),
     plans,
     credits: memberCredits({
       db: input.db,

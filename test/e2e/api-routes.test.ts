@@ -818,7 +818,7 @@ describe('public routes', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await page.text()).toMatch(/^<!doctype html>/i);
-    const js = await fetch(`${url}/dashboard/app.js`);
+    const js = await fetch(`${url}/dashboard/main.js`);
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
     const css = await fetch(`${url}/dashboard/style.css`);
