@@ -226,7 +226,7 @@ describe('usage per day', () => {
       ...a.tokens,
       adminB: b.tokens.adam,
       billingB: b.tokens.bill,
-      fin: await issue({ service: 'finance' }),
+      fin: await issue({ service: 'finance', scope: 'global' }),
       finA: await issue({ service: 'finance', teamId: a.teamId }),
       finB: await issue({ service: 'finance', teamId: b.teamId }),
       agentA: await issue({ service: 'agent', teamId: a.teamId }),

@@ -92,7 +92,8 @@ export async function createHarness(given?: {
   const nativeConnection = given ? given.nativeConnection : await NativeConnection.connect({ address });
   const namespace = given?.namespace ?? 'default';
   const client = given ? given.client : new Client({ connection, namespace });
-  const workflowBundleReady = workflowBundle();
+  // Bundled on the first worker only: a file that starts none must not leave webpack running after its last test.
+  let workflowBundleReady: ReturnType<typeof workflowBundle> | undefined;
   return {
     db,
     teams: new TeamStore(db),
@@ -112,7 +113,7 @@ export async function createHarness(given?: {
         db,
         mailer,
         plans,
-        workflowBundle: await workflowBundleReady,
+        workflowBundle: await (workflowBundleReady ??= workflowBundle()),
         options,
       });
       return worker.runUntil(fn(taskQueue, worker));
