@@ -60,10 +60,7 @@ function dashboardFiles(): Map<string, StaticFile> {
 
 /** The security headers (CSP included) come from helmet, as on every answer. */
 function sendStatic(file: StaticFile, req: FastifyRequest, reply: FastifyReply) {
-  reply
-    .type(file.type)
-    .header('cache-control', 'no-cache')
-    .header('etag', file.etag);
+  reply.type(file.type).header('cache-control', 'no-cache').header('etag', file.etag);
   if (req.headers['if-none-match'] === file.etag) return reply.status(304).send();
   return reply.send(file.body);
 }
