@@ -64,6 +64,18 @@ export function createNotificationActivities(deps: ActivityDeps) {
             });
           }
         }
+        if (n.kind === 'member_payg_cap') {
+          for (const billing of await deps.teams.contacts(n.teamId, ['billing'])) {
+            emails.push({
+              emailKey: `${n.notificationKey}:billing:${billing.userId}`,
+              teamId: n.teamId,
+              kind: 'billing_member_payg_cap',
+              to: billing.email,
+              subject: `${n.userId} reached their monthly pay-as-you-go cap`,
+              body: `${n.userId}'s pay-as-you-go AI credit charges for the period that renews on ${day(n.periodEnd)} reached the monthly cap you set; further pay-as-you-go use is refused until then, or until you raise the cap.`,
+            });
+          }
+        }
         for (const e of emails) {
           await deps.notifications.enqueueEmail(e);
           keys.push(e.emailKey);
@@ -104,6 +116,33 @@ export async function queueTeamPaygThresholdEmails(
       to: billing.email,
       subject: `Your team's pay-as-you-go AI charges passed the threshold`,
       body: `Pay-as-you-go AI credit charges of team ${teamId} for the period ending ${day(periodEnd)} are ${formatMoney({ amountMinor: totalMinor, currency: plan.currency }, plan.currencyExponent)}, above the threshold of ${formatMoney({ amountMinor: team.paygThresholdMinor, currency: plan.currency }, plan.currencyExponent)}.`,
+    });
+    keys.push(emailKey);
+  }
+  return deps.notifications.unsent(keys);
+}
+
+/** The team's PAYG cap refused a spend: one email to its Billing users per period. Queued only (see above). */
+export async function queueTeamPaygCapEmails(
+  deps: ActivityDeps,
+  teamId: string,
+  periodStart: number,
+  capMinor: number,
+): Promise<string[]> {
+  const team = await deps.teams.getTeam(teamId);
+  const plan = team && deps.plans.get(team.plan);
+  if (!team || !plan) return [];
+  const cap = formatMoney({ amountMinor: capMinor, currency: plan.currency }, plan.currencyExponent);
+  const keys: string[] = [];
+  for (const billing of await deps.teams.contacts(teamId, ['billing'])) {
+    const emailKey = `${teamId}:${day(periodStart)}:team_payg_cap:${billing.userId}`;
+    await deps.notifications.enqueueEmail({
+      emailKey,
+      teamId,
+      kind: 'team_payg_cap',
+      to: billing.email,
+      subject: `Your team reached its monthly pay-as-you-go cap`,
+      body: `Pay-as-you-go AI credit charges of team ${teamId} for this period reached the team's cap of ${cap}; further pay-as-you-go use is refused until the period renews, or until the cap is raised.`,
     });
     keys.push(emailKey);
   }
@@ -161,6 +200,8 @@ function memberSubject(n: MemberNotification): string {
       return `You've used all of your AI credits`;
     case 'member_exceeded':
       return `You've exceeded your AI credit limit`;
+    case 'member_payg_cap':
+      return `You've reached your monthly pay-as-you-go cap`;
   }
 }
 
@@ -175,5 +216,7 @@ function memberMessage(n: MemberNotification): string {
         : `You've used 100% of your AI credits (${used}). Agent Mode is paused until your credits renew on ${day(n.periodEnd)}.`;
     case 'member_exceeded':
       return `You've exceeded your AI credit limit. Further Agent Mode usage is billed as pay-as-you-go until your credits renew on ${day(n.periodEnd)}.`;
+    case 'member_payg_cap':
+      return `You've reached the monthly pay-as-you-go cap your Billing admin set. Agent Mode is paused beyond your credits until they renew on ${day(n.periodEnd)}.`;
   }
 }

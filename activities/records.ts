@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { PlanTerms } from '../workflows/domain/plans';
 import type { RecordBatch, ReturnedLease } from '../workflows/member-credits/types';
 import type { ActivityDeps } from './deps';
-import { queueTeamPaygThresholdEmails } from './notifications';
+import { queueTeamPaygCapEmails, queueTeamPaygThresholdEmails } from './notifications';
 
 export interface WriteMemberRecordsResult {
   /** Queued, unsent emails (the team PAYG threshold) for the workflow's notification lane. */
@@ -31,6 +31,22 @@ export function createRecordActivities(deps: ActivityDeps) {
     /** Close budget leases and report what was spent from each (from the ledger rows carrying its id). */
     async closeLeases({ leaseIds }: { leaseIds: string[] }): Promise<ReturnedLease[]> {
       return deps.credits.closeLeases(leaseIds);
+    },
+
+    /**
+     * A member's claim on the team's PAYG cap (its PAYG charge, holds included), granted while the team's claims
+     * stay within the cap. A refusal queues the team's one cap email to its Billing users.
+     */
+    async claimTeamPayg(claim: {
+      teamId: string;
+      userId: string;
+      periodStart: number;
+      claimMinor: number;
+      seq: number;
+    }): Promise<{ granted: boolean; emailKeys: string[] }> {
+      const { granted, capMinor } = await deps.credits.claimTeamPayg(claim);
+      if (granted || capMinor === null) return { granted, emailKeys: [] };
+      return { granted, emailKeys: await queueTeamPaygCapEmails(deps, claim.teamId, claim.periodStart, capMinor) };
     },
 
     /** The plan the team is on now, for the next period (null when the team or plan is gone: keep the old terms). */

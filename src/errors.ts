@@ -18,7 +18,7 @@ export const unauthorized = (message = 'a valid bearer token is required') =>
 
 /** What can go wrong with a credits operation, whoever asked (the API maps each code to an HTTP status). */
 export type CreditsErrorCode =
-  'invalid_request' | 'not_found' | 'not_allowed' | 'idempotency_key_reused' | 'unavailable';
+  'invalid_request' | 'not_found' | 'not_allowed' | 'idempotency_key_reused' | 'reservation_not_held' | 'unavailable';
 
 export class CreditsError extends Error {
   constructor(

@@ -18,6 +18,7 @@ import { invoiceRoutes } from './routes/invoices';
 import { ledgerRoutes } from './routes/ledger';
 import { meRoutes } from './routes/me';
 import { memberRoutes } from './routes/members';
+import { reservationRoutes } from './routes/reservations';
 import { systemRoutes } from './routes/system';
 import { teamRoutes } from './routes/teams';
 import { tokenRoutes } from './routes/tokens';
@@ -33,6 +34,7 @@ const ROUTES: RouteModule[] = [
   memberRoutes,
   tokenRoutes,
   consumptionRoutes,
+  reservationRoutes,
   creditRoutes,
   usageRoutes,
   usageHistoryRoutes,
@@ -47,6 +49,7 @@ const CREDITS_ERROR_STATUS: Record<CreditsErrorCode, number> = {
   not_found: 404,
   not_allowed: 422,
   idempotency_key_reused: 409,
+  reservation_not_held: 409,
   unavailable: 503,
 };
 

@@ -9,6 +9,12 @@ export class Metrics {
     labelNames: ['decision'] as const,
     registers: [this.registry],
   });
+  readonly reservations = new Counter({
+    name: 'ai_credits_reservations_total',
+    help: 'Reservations by what became of them: held, refused, settled, released, expired (when released after)',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
   readonly workflowStarts = new Counter({
     name: 'ai_credits_member_workflow_starts_total',
     help: 'Member workflow starts requested by the API (existing runs are reused)',

@@ -40,6 +40,8 @@ export const balance = {
     paygAvailable: { type: 'boolean' },
     paygCredits: creditsOut,
     paygCharge: money,
+    paygCap: { anyOf: [money, { type: 'null' }], description: "The member's monthly PAYG cap (null: none)" },
+    held: { ...creditsOut, description: 'Credits held by open reservations (from allowance, purchases and PAYG)' },
     paused: { type: 'boolean' },
   },
   required: [
@@ -53,6 +55,8 @@ export const balance = {
     'paygAvailable',
     'paygCredits',
     'paygCharge',
+    'paygCap',
+    'held',
     'paused',
   ],
 } as const;
@@ -93,4 +97,9 @@ export const idCursor = {
   type: 'string',
   pattern: '^[0-9]{1,15}$',
   description: 'nextCursor of the previous page',
+} as const;
+
+/** A monthly cap in minor units of the team's currency; null removes it. */
+export const capMinor = {
+  anyOf: [{ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, { type: 'null' }],
 } as const;

@@ -7,9 +7,9 @@ import { badRequest } from '../errors';
 export const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Credits from a request body, as millicredits; a malformed amount is a 400. */
-export function parseAmount(input: unknown, max?: number): number {
+export function parseAmount(input: unknown, max?: number, allowZero = false): number {
   try {
-    return parseCreditAmount(input, max === undefined ? {} : { max });
+    return parseCreditAmount(input, { allowZero, ...(max === undefined ? {} : { max }) });
   } catch (err) {
     if (err instanceof CreditsFormatError || err instanceof RangeError) throw badRequest(err.message);
     throw err;
@@ -28,6 +28,8 @@ export function balanceView(b: Balance) {
     paygAvailable: b.paygAvailable,
     paygCredits: formatCredits(b.paygCredits),
     paygCharge: { amountMinor: b.paygChargeMinor, currency: b.currency },
+    paygCap: b.paygCapMinor === null ? null : { amountMinor: b.paygCapMinor, currency: b.currency },
+    held: formatCredits(b.held),
     paused: b.paused,
   };
 }

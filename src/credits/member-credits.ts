@@ -5,9 +5,23 @@
  */
 import { periodContaining } from '../../workflows/domain/periods';
 import type { PlanTerms } from '../../workflows/domain/plans';
-import { purchaseFingerprint } from '../../workflows/member-credits/state';
+import {
+  purchaseFingerprint,
+  RELEASE_FINGERPRINT,
+  reserveFingerprint,
+  settleFingerprint,
+} from '../../workflows/member-credits/state';
 import type { Balance } from '../../workflows/member-credits/types';
-import type { CreditStore, MemberUsage, PurchaseAnswerRow, TeamUsagePage } from '../db/credit-store';
+import type {
+  CreditStore,
+  MemberUsage,
+  PurchaseAnswerRow,
+  ReleaseAnswer,
+  RequestRef,
+  ReservationAnswer,
+  SettleAnswer,
+  TeamUsagePage,
+} from '../db/credit-store';
 import type { Team, TeamStore } from '../db/team-store';
 import { CreditsError } from '../errors';
 import { LookAgain, type MemberClient } from '../temporal/member-client';
@@ -34,33 +48,85 @@ export class MemberCredits {
   }
 
   /** Credits bought for the member's current period; a repeated purchase id gets its first answer (`duplicate`). */
-  async purchase(
+  purchase(
     teamId: string,
     userId: string,
     purchaseId: string,
     millicredits: number,
   ): Promise<PurchaseAnswerRow & { duplicate: boolean }> {
-    const ref = {
-      teamId,
-      userId,
-      kind: 'purchase' as const,
-      requestId: purchaseId,
-      fingerprint: purchaseFingerprint(millicredits),
-    };
+    return this.decided(
+      { teamId, userId, kind: 'purchase', requestId: purchaseId, fingerprint: purchaseFingerprint(millicredits) },
+      `purchaseId ${purchaseId} was used before with another amount`,
+      () => this.members.purchase(teamId, userId, { purchaseId, millicredits }),
+    );
+  }
+
+  /** Credits set aside for an action (spec §14); a repeated reservation id gets its first answer. */
+  reserve(
+    teamId: string,
+    userId: string,
+    input: { reservationId: string; action: string; millicredits: number; ttlMs: number },
+  ): Promise<ReservationAnswer & { duplicate: boolean }> {
+    return this.decided(
+      {
+        teamId,
+        userId,
+        kind: 'reserve',
+        requestId: input.reservationId,
+        fingerprint: reserveFingerprint(input.action, input.millicredits),
+      },
+      `reservationId ${input.reservationId} was used before with another action or amount`,
+      () => this.members.reserve(teamId, userId, input),
+    );
+  }
+
+  /** The real cost of a reserved action; the same settle again gets its first answer, another amount 409. */
+  settle(
+    teamId: string,
+    userId: string,
+    reservationId: string,
+    millicredits: number,
+  ): Promise<SettleAnswer & { duplicate: boolean }> {
+    return this.decided(
+      { teamId, userId, kind: 'settle', requestId: reservationId, fingerprint: settleFingerprint(millicredits) },
+      `reservation ${reservationId} was settled before with another amount`,
+      () =>
+        this.notHeldAsConflict(
+          teamId,
+          userId,
+          reservationId,
+          this.members.settle(teamId, userId, { reservationId, millicredits }),
+        ),
+    );
+  }
+
+  /** A reservation given back unused (a release after its expiry answers `expired`). */
+  release(teamId: string, userId: string, reservationId: string): Promise<ReleaseAnswer & { duplicate: boolean }> {
+    return this.decided(
+      { teamId, userId, kind: 'release', requestId: reservationId, fingerprint: RELEASE_FINGERPRINT },
+      'unreachable: a release has one body',
+      () => this.notHeldAsConflict(teamId, userId, reservationId, this.members.release(teamId, userId, reservationId)),
+    );
+  }
+
+  /**
+   * A workflow decision that is not a consumption, answered from PostgreSQL: claim the id (a repeat finds the first
+   * answer there, another body is a 409), ask the workflow, read the answer it wrote.
+   */
+  private async decided<T>(
+    ref: RequestRef,
+    conflict: string,
+    ask: () => Promise<{ duplicate: boolean }>,
+  ): Promise<T & { duplicate: boolean }> {
     for (let attempt = 1; ; attempt++) {
       const stored = await this.store.claim(ref);
-      if (stored && stored.fingerprint !== ref.fingerprint) {
-        throw new CreditsError(
-          'idempotency_key_reused',
-          `purchaseId ${purchaseId} was used before with another amount`,
-        );
-      }
-      if (stored?.status === 'done') return { ...(stored.answer as PurchaseAnswerRow), duplicate: true };
+      if (stored && stored.fingerprint !== ref.fingerprint) throw new CreditsError('idempotency_key_reused', conflict);
+      if (stored?.status === 'done') return { ...(stored.answer as T), duplicate: true };
       try {
-        const result = await this.members.purchase(teamId, userId, { purchaseId, millicredits });
+        const result = await ask();
         const answer = await this.store.answer(ref);
-        if (answer?.status !== 'done') throw new CreditsError('unavailable', 'the purchase is not recorded yet; retry');
-        return { ...(answer.answer as PurchaseAnswerRow), duplicate: result.duplicate };
+        if (answer?.status !== 'done') throw new CreditsError('unavailable', 'the answer is not recorded yet; retry');
+        return { ...(answer.answer as T), duplicate: result.duplicate };
       } catch (err) {
         if (err instanceof LookAgain && attempt < 3) continue;
         throw err;
@@ -68,10 +134,30 @@ export class MemberCredits {
     }
   }
 
-  /** PAYG on or off, kept on the member (a member removed and added again keeps it) and applied by the workflow. */
-  async setPayg(teamId: string, userId: string, enabled: boolean): Promise<MemberBalance> {
-    await this.teams.setPayg(teamId, userId, enabled);
-    await this.members.setPayg(teamId, userId, enabled);
+  /** Settling or releasing what is not held: 409 for a reservation that was made, 404 for one that never was. */
+  private async notHeldAsConflict<T>(
+    teamId: string,
+    userId: string,
+    reservationId: string,
+    sent: Promise<T>,
+  ): Promise<T> {
+    try {
+      return await sent;
+    } catch (err) {
+      if (!(err instanceof CreditsError && err.code === 'reservation_not_held')) throw err;
+      const made = await this.store.answer({ teamId, userId, kind: 'reserve', requestId: reservationId });
+      if (made?.status === 'done' && (made.answer as ReservationAnswer).decision === 'held') throw err;
+      throw new CreditsError('not_found', `reservation ${reservationId} not found`);
+    }
+  }
+
+  /** PAYG on or off and the member's cap, applied by the workflow (the route keeps them on the member first). */
+  async setPayg(
+    teamId: string,
+    userId: string,
+    setting: { enabled: boolean; monthlyCapMinor?: number | null },
+  ): Promise<MemberBalance> {
+    await this.members.setPayg(teamId, userId, setting);
     return this.balance(teamId, userId);
   }
 
@@ -82,7 +168,7 @@ export class MemberCredits {
     const usage = await this.store.usage(teamId, userId, period.start);
     if (usage) return { planId: usage.planId ?? plan.planId, notified: usage.notified, balance: usage.balance };
     const member = await this.teams.getMember(teamId, userId);
-    return { planId: plan.planId, notified: [], balance: freshBalance(plan, period, member?.paygEnabled ?? null) };
+    return { planId: plan.planId, notified: [], balance: freshBalance(plan, period, member) };
   }
 
   async accruingPayg(teamId: string) {
@@ -107,8 +193,12 @@ export class MemberCredits {
 }
 
 /** A period nobody has written anything for yet: the full allowance, nothing spent. */
-function freshBalance(plan: PlanTerms, period: { start: number; end: number }, paygEnabled: boolean | null): Balance {
-  const payg = plan.paygAvailable && (paygEnabled ?? true);
+function freshBalance(
+  plan: PlanTerms,
+  period: { start: number; end: number },
+  member: { paygEnabled: boolean | null; paygCapMinor: number | null } | null,
+): Balance {
+  const payg = plan.paygAvailable && (member?.paygEnabled ?? true);
   return {
     periodStart: period.start,
     periodEnd: period.end,
@@ -120,6 +210,8 @@ function freshBalance(plan: PlanTerms, period: { start: number; end: number }, p
     paygAvailable: plan.paygAvailable,
     paygCredits: 0,
     paygChargeMinor: 0,
+    paygCapMinor: member?.paygCapMinor ?? null,
+    held: 0,
     currency: plan.currency,
     paused: plan.monthlyAllowance === 0 && !payg,
   };

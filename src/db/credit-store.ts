@@ -17,11 +17,12 @@ import type {
   MemberNotificationKind,
   RecordBatch,
   RefusalReason,
+  RequestKind,
   ResumedPeriod,
   ReturnedLease,
 } from '../../workflows/member-credits/types';
 
-export type RequestKind = 'consume' | 'purchase';
+export type { RequestKind };
 
 /** A consumption's whole answer, as the API sends it and a repeat gets it again. */
 export interface ConsumeAnswer {
@@ -39,8 +40,32 @@ export interface PurchaseAnswerRow {
   balance: Balance;
 }
 
+export interface ReservationAnswer {
+  decision: 'held' | 'refused';
+  reason?: RefusalReason;
+  held: Charged;
+  expiresAt: number;
+  balance: Balance;
+}
+
+export interface SettleAnswer {
+  decision: 'allowed' | 'allowed_payg';
+  charged: Charged;
+  balance: Balance;
+}
+
+export interface ReleaseAnswer {
+  released: number;
+  how: 'released' | 'expired';
+  balance: Balance;
+}
+
 export type StoredAnswer =
-  | { status: 'done'; fingerprint: string; answer: ConsumeAnswer | PurchaseAnswerRow }
+  | {
+      status: 'done';
+      fingerprint: string;
+      answer: ConsumeAnswer | PurchaseAnswerRow | ReservationAnswer | SettleAnswer | ReleaseAnswer;
+    }
   | { status: 'pending'; fingerprint: string };
 
 export interface RequestRef {
@@ -71,6 +96,9 @@ interface UsageRow {
   payg_credits: number;
   expired: number;
   payg_charge_minor: number;
+  payg_cap_minor: number | null;
+  held: number;
+  held_payg: number;
   plan_id: string | null;
   currency: string | null;
   payg_enabled: boolean;
@@ -338,8 +366,9 @@ export class CreditStore {
         );
         await trx.raw(
           `insert into member_usage as u (team_id, user_id, period_start, period_end, allowance, purchased, used,
-             payg_credits, expired, plan_id, currency, payg_enabled, payg_available, payg_charge_minor, notified, version)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?)
+             payg_credits, expired, plan_id, currency, payg_enabled, payg_available, payg_charge_minor, payg_cap_minor,
+             held, held_payg, notified, version)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::text[], ?)
            on conflict (team_id, user_id, period_start) do update set
              allowance = u.allowance + excluded.allowance,
              purchased = u.purchased + excluded.purchased,
@@ -351,6 +380,9 @@ export class CreditStore {
              payg_enabled = case when excluded.version > u.version then excluded.payg_enabled else u.payg_enabled end,
              payg_available = case when excluded.version > u.version then excluded.payg_available else u.payg_available end,
              payg_charge_minor = case when excluded.version > u.version then excluded.payg_charge_minor else u.payg_charge_minor end,
+             payg_cap_minor = case when excluded.version > u.version then excluded.payg_cap_minor else u.payg_cap_minor end,
+             held = case when excluded.version > u.version then excluded.held else u.held end,
+             held_payg = case when excluded.version > u.version then excluded.held_payg else u.held_payg end,
              notified = case when excluded.version > u.version then excluded.notified else u.notified end,
              version = greatest(u.version, excluded.version),
              updated_at = now()`,
@@ -369,6 +401,9 @@ export class CreditStore {
             h?.paygEnabled ?? false,
             h?.paygAvailable ?? false,
             h?.paygChargeMinor ?? 0,
+            h?.paygCapMinor ?? null,
+            h?.held ?? 0,
+            h?.heldPayg ?? 0,
             h?.notified ?? [],
             h?.version ?? 0,
           ],
@@ -483,6 +518,41 @@ export class CreditStore {
     };
   }
 
+  /**
+   * Raise (or lower) a member's claim on the team's PAYG cap. Under the team row's lock, a raise is granted only
+   * while every member's claim together stays within the cap; a lower claim always is. An older claim (a late
+   * retry) never overwrites a newer one. Returns the cap when it refused.
+   */
+  async claimTeamPayg(claim: {
+    teamId: string;
+    userId: string;
+    periodStart: number;
+    claimMinor: number;
+    seq: number;
+  }): Promise<{ granted: boolean; capMinor: number | null }> {
+    return this.db.transaction(async (trx) => {
+      const team = await trx('teams').where('team_id', claim.teamId).forUpdate().first('payg_cap_minor');
+      const capMinor: number | null = team?.payg_cap_minor ?? null;
+      const where = { team_id: claim.teamId, period_start: new Date(claim.periodStart) };
+      const mine = await trx('team_payg_claims')
+        .where({ ...where, user_id: claim.userId })
+        .first('claim_minor', 'seq');
+      if (mine && mine.seq >= claim.seq) return { granted: true, capMinor }; // already applied (a retry)
+      if (capMinor !== null && claim.claimMinor > (mine?.claim_minor ?? 0)) {
+        const [{ others }] = await trx('team_payg_claims')
+          .where(where)
+          .andWhereNot('user_id', claim.userId)
+          .sum({ others: 'claim_minor' });
+        if (Number(others ?? 0) + claim.claimMinor > capMinor) return { granted: false, capMinor };
+      }
+      await trx('team_payg_claims')
+        .insert({ ...where, user_id: claim.userId, claim_minor: claim.claimMinor, seq: claim.seq })
+        .onConflict(['team_id', 'period_start', 'user_id'])
+        .merge({ claim_minor: claim.claimMinor, seq: claim.seq, updated_at: trx.fn.now() });
+      return { granted: true, capMinor };
+    });
+  }
+
   /** PAYG accrued this period by the team's active members, not yet on an invoice (it is posted at the period end). */
   async accruingPayg(
     teamId: string,
@@ -525,7 +595,8 @@ function toUsage(r: UsageRow): MemberUsage {
 }
 
 export function toBalance(r: UsageRow): Balance {
-  const remaining = r.allowance + r.purchased - r.used;
+  // Only what reservations hold of the credits leaves `remaining`; their PAYG part is not taken from it.
+  const remaining = r.allowance + r.purchased - r.used - (r.held - r.held_payg);
   return {
     periodStart: r.period_start.getTime(),
     periodEnd: r.period_end.getTime(),
@@ -537,11 +608,13 @@ export function toBalance(r: UsageRow): Balance {
     paygAvailable: r.payg_available,
     paygCredits: r.payg_credits,
     paygChargeMinor: r.payg_charge_minor,
+    paygCapMinor: r.payg_cap_minor,
+    held: r.held,
     currency: r.currency ?? 'USD',
     paused: remaining <= 0 && !(r.payg_available && r.payg_enabled),
   };
 }
 
-function answerWithBalance(a: AnswerRecord, balance: Balance): ConsumeAnswer | PurchaseAnswerRow {
-  return { ...a.answer, balance } as ConsumeAnswer | PurchaseAnswerRow;
+function answerWithBalance(a: AnswerRecord, balance: Balance) {
+  return { ...a.answer, balance };
 }

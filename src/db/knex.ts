@@ -4,6 +4,7 @@ import * as initial from '../../migrations/20261125190000_initial';
 import * as ledgerWrittenBy from '../../migrations/20261126040000_ledger_written_by';
 import * as budgetLeases from '../../migrations/20261202030000_budget_leases';
 import * as tokensAndAudit from '../../migrations/20261203100000_tokens_and_audit';
+import * as capsAndReservations from '../../migrations/20261204090000_caps_and_reservations';
 
 // bigint columns hold millicredits and minor units: return them as numbers, refusing silent precision loss.
 pg.types.setTypeParser(20, (value: string) => {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261126040000_ledger_written_by': ledgerWrittenBy,
   '20261202030000_budget_leases': budgetLeases,
   '20261203100000_tokens_and_audit': tokensAndAudit,
+  '20261204090000_caps_and_reservations': capsAndReservations,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -8,6 +8,8 @@ export interface Team {
   plan: string;
   billingAnchorDay: number;
   paygThresholdMinor: number | null;
+  /** The team's monthly PAYG cap, minor units (null: none). */
+  paygCapMinor: number | null;
   currency: string;
   createdAt: number;
 }
@@ -22,6 +24,8 @@ export interface Member {
   removedAt: number | null;
   /** PAYG as Billing last set it for this member (null: never set, the plan default). */
   paygEnabled: boolean | null;
+  /** The member's monthly PAYG cap, minor units (null: none). */
+  paygCapMinor: number | null;
 }
 
 interface TeamRow {
@@ -29,6 +33,7 @@ interface TeamRow {
   plan: string;
   billing_anchor_day: number;
   payg_threshold_minor: number | null;
+  payg_cap_minor: number | null;
   currency: string;
   created_at: Date;
 }
@@ -42,6 +47,7 @@ interface MemberRow {
   joined_at: Date;
   removed_at: Date | null;
   payg_enabled: boolean | null;
+  payg_cap_minor: number | null;
 }
 
 /** Teams and members: the provisioning side of the product. */
@@ -49,7 +55,7 @@ export class TeamStore {
   constructor(private readonly db: Knex) {}
 
   /** Creates the team; returns false when it exists already. */
-  async createTeam(team: Omit<Team, 'createdAt'>): Promise<boolean> {
+  async createTeam(team: Omit<Team, 'createdAt' | 'paygCapMinor'>): Promise<boolean> {
     const inserted = await this.db('teams')
       .insert({
         team_id: team.teamId,
@@ -124,9 +130,22 @@ export class TeamStore {
     return n > 0;
   }
 
+  async setTeamPaygCap(teamId: string, capMinor: number | null): Promise<void> {
+    await this.db('teams').where('team_id', teamId).update({ payg_cap_minor: capMinor });
+  }
+
   /** Remember Billing's PAYG choice for the member (it outlives a removal and re-add). */
-  async setPayg(teamId: string, userId: string, enabled: boolean): Promise<void> {
-    await this.db('members').where({ team_id: teamId, user_id: userId }).update({ payg_enabled: enabled });
+  async setPayg(
+    teamId: string,
+    userId: string,
+    setting: { enabled: boolean; monthlyCapMinor?: number | null },
+  ): Promise<void> {
+    await this.db('members')
+      .where({ team_id: teamId, user_id: userId })
+      .update({
+        payg_enabled: setting.enabled,
+        ...(setting.monthlyCapMinor === undefined ? {} : { payg_cap_minor: setting.monthlyCapMinor }),
+      });
   }
 
   /** Active members holding any of the roles: who receives the team's emails. */
@@ -145,6 +164,7 @@ function toTeam(r: TeamRow): Team {
     plan: r.plan,
     billingAnchorDay: r.billing_anchor_day,
     paygThresholdMinor: r.payg_threshold_minor,
+    paygCapMinor: r.payg_cap_minor ?? null,
     currency: r.currency,
     createdAt: r.created_at.getTime(),
   };
@@ -160,5 +180,6 @@ function toMember(r: MemberRow): Member {
     joinedAt: r.joined_at.getTime(),
     removedAt: r.removed_at ? r.removed_at.getTime() : null,
     paygEnabled: r.payg_enabled,
+    paygCapMinor: r.payg_cap_minor ?? null,
   };
 }

@@ -19,8 +19,11 @@ import {
   consumeCreditsUpdate,
   creditStateQuery,
   purchaseCreditsUpdate,
+  releaseReservationUpdate,
   removeMemberUpdate,
+  reserveCreditsUpdate,
   setPaygUpdate,
+  settleReservationUpdate,
 } from '../../workflows/member-credits/messages';
 import type {
   Balance,
@@ -30,6 +33,12 @@ import type {
   MemberWorkflowInput,
   PurchaseInput,
   PurchaseResult,
+  ReleaseResult,
+  ReserveInput,
+  ReserveResult,
+  SetPaygInput,
+  SettleInput,
+  SettleResult,
 } from '../../workflows/member-credits/types';
 import { memberCreditsWorkflow } from '../../workflows/member-credits/workflow';
 import { teamBillingQuery } from '../../workflows/team-billing/messages';
@@ -46,7 +55,7 @@ const MAX_ATTEMPTS = 5;
  */
 export const MAX_UPDATES_IN_FLIGHT_PER_MEMBER = 8;
 /** How long an Update may take before the caller is told to retry (the decision, if made, is remembered). */
-export const UPDATE_TIMEOUT_MS = 15_000;
+export const UPDATE_TIMEOUT_MS = 30_000;
 
 /**
  * The request went to a run that was closing a removed member, who has been added again: an answer may have been
@@ -77,8 +86,20 @@ export class MemberClient {
     return this.update(teamId, userId, purchaseCreditsUpdate, [input]);
   }
 
-  setPayg(teamId: string, userId: string, enabled: boolean): Promise<Balance> {
-    return this.update(teamId, userId, setPaygUpdate, [{ enabled }]);
+  setPayg(teamId: string, userId: string, setting: SetPaygInput): Promise<Balance> {
+    return this.update(teamId, userId, setPaygUpdate, [setting]);
+  }
+
+  reserve(teamId: string, userId: string, input: ReserveInput): Promise<ReserveResult> {
+    return this.update(teamId, userId, reserveCreditsUpdate, [input]);
+  }
+
+  settle(teamId: string, userId: string, input: SettleInput): Promise<SettleResult> {
+    return this.update(teamId, userId, settleReservationUpdate, [input]);
+  }
+
+  release(teamId: string, userId: string, reservationId: string): Promise<ReleaseResult> {
+    return this.update(teamId, userId, releaseReservationUpdate, [{ reservationId }]);
   }
 
   /** Close the member's period early and end their workflow (no-op when none runs). */
@@ -270,6 +291,8 @@ function toCreditsError(err: unknown): CreditsError | undefined {
       return new CreditsError('idempotency_key_reused', message);
     case 'BackpressureError':
       return new CreditsError('unavailable', message);
+    case 'ReservationNotHeldError':
+      return new CreditsError('reservation_not_held', message);
     default:
       return undefined;
   }

@@ -81,7 +81,7 @@ it('two API instances spend from one member at once: every answer is counted onc
   await h.withWorker(async (tq) => {
     const a = memberCredits(h, tq);
     const b = memberCredits(h, tq);
-    await a.setPayg(teamId, 'two', false);
+    await a.setPayg(teamId, 'two', { enabled: false });
     // 2 × 150 requests of 1.5 credits = 450 credits asked of 400: exactly 266 fit (399 credits), the rest is refused.
     const ask = (api: typeof a, i: number) =>
       api.consume(teamId, 'two', { requestId: `${api === a ? 'a' : 'b'}${i}`, action: 'chat', millicredits: 1_500 });
@@ -107,7 +107,7 @@ it('PAYG switched off while a lease is out: the lease still serves credits, noth
     const credits = memberCredits(h, tq);
     await credits.consume(teamId, 'off', { requestId: 'first', action: 'chat', millicredits: 1_000 });
     expect(credits.leases.heldLeases()).toHaveLength(1);
-    await credits.setPayg(teamId, 'off', false);
+    await credits.setPayg(teamId, 'off', { enabled: false });
     // Within the lease: allowed at once, no Temporal call.
     const before = (await updatesOf(teamId, 'off')).length;
     expect(

@@ -93,7 +93,7 @@ describe('member credits workflow (dev server)', () => {
     const teamId = await seedTeam(h, { members: [{ userId: 'cat' }] });
     await h.withWorker(async (tq) => {
       const credits = service(tq);
-      await credits.setPayg(teamId, 'cat', false);
+      await credits.setPayg(teamId, 'cat', { enabled: false });
       expect(
         await credits.consume(teamId, 'cat', { requestId: 'a', action: 'chat', millicredits: 200_000 }),
       ).toMatchObject({ decision: 'allowed' });
@@ -102,14 +102,14 @@ describe('member credits workflow (dev server)', () => {
       ).toMatchObject({ decision: 'allowed' });
       const refused = await credits.consume(teamId, 'cat', { requestId: 'c', action: 'chat', millicredits: 1 });
       expect(refused).toMatchObject({ decision: 'refused', reason: 'paused', balance: { paused: true, remaining: 0 } });
-      expect((await credits.setPayg(teamId, 'cat', true)).balance.paused).toBe(false);
+      expect((await credits.setPayg(teamId, 'cat', { enabled: true })).balance.paused).toBe(false);
       const payg = await credits.consume(teamId, 'cat', { requestId: 'd', action: 'chat', millicredits: 12_500 });
       expect(payg).toMatchObject({
         decision: 'allowed_payg',
         charged: { payg: 12_500 },
         balance: { paygCredits: 12_500, paygChargeMinor: 50 },
       });
-      expect((await credits.setPayg(teamId, 'cat', false)).balance.paused).toBe(true);
+      expect((await credits.setPayg(teamId, 'cat', { enabled: false })).balance.paused).toBe(true);
       expect(await credits.consume(teamId, 'cat', { requestId: 'e', action: 'chat', millicredits: 1 })).toMatchObject({
         decision: 'refused',
         reason: 'paused',

@@ -179,17 +179,17 @@ maybe('record histories on the dev server', () => {
       const credits = memberCredits(h, tq);
       const consume = (requestId: string, millicredits: number) =>
         credits.consume(teamId, 'cat', { requestId, action: 'chat', millicredits });
-      expect(await credits.setPayg(teamId, 'cat', false)).toMatchObject({ balance: { paygEnabled: false } });
+      expect(await credits.setPayg(teamId, 'cat', { enabled: false })).toMatchObject({ balance: { paygEnabled: false } });
       const firstRun = await currentRunId(h.client, memberWorkflowId(teamId, 'cat'));
       expect(await consume('a', 200_000)).toMatchObject({ decision: 'allowed' });
       expect(await consume('b', 100_000)).toMatchObject({ decision: 'allowed', balance: { remaining: 100_000 } });
       expect(await consume('c', 100_000)).toMatchObject({ decision: 'allowed', balance: { remaining: 0 } });
       expect(await consume('d', 5_000)).toMatchObject({ decision: 'refused', reason: 'paused' });
-      expect(await credits.setPayg(teamId, 'cat', true)).toMatchObject({
+      expect(await credits.setPayg(teamId, 'cat', { enabled: true })).toMatchObject({
         balance: { paygEnabled: true, paused: false },
       });
       expect(await consume('e', 12_500)).toMatchObject({ decision: 'allowed_payg', charged: { payg: 12_500 } });
-      expect(await credits.setPayg(teamId, 'cat', false)).toMatchObject({ balance: { paused: true } });
+      expect(await credits.setPayg(teamId, 'cat', { enabled: false })).toMatchObject({ balance: { paused: true } });
       expect(await consume('f', 1_000)).toMatchObject({ decision: 'refused', reason: 'paused' });
       expect(await credits.purchase(teamId, 'cat', 'buy-1', 50_000)).toMatchObject({
         amountMinor: 175,

@@ -10,7 +10,12 @@ import type {
   MemberCreditsView,
   PurchaseInput,
   PurchaseResult,
+  ReleaseResult,
+  ReserveInput,
+  ReserveResult,
   SetPaygInput,
+  SettleInput,
+  SettleResult,
 } from './types';
 
 /** Agent Mode asks before an action; the answer is the decision and the balance after it. */
@@ -19,6 +24,12 @@ export const consumeCreditsUpdate = defineUpdate<ConsumeResult, [ConsumeInput]>(
 export const setPaygUpdate = defineUpdate<Balance, [SetPaygInput]>('setPayg');
 /** A Billing admin buys credits for the member's current period. */
 export const purchaseCreditsUpdate = defineUpdate<PurchaseResult, [PurchaseInput]>('purchaseCredits');
+/** Agent Mode sets credits aside for an action whose cost it learns after (spec §14). */
+export const reserveCreditsUpdate = defineUpdate<ReserveResult, [ReserveInput]>('reserve');
+/** The real cost of a reserved action: recorded as a consumption, the rest of the hold given back. */
+export const settleReservationUpdate = defineUpdate<SettleResult, [SettleInput]>('settle');
+/** A reservation given back unused. */
+export const releaseReservationUpdate = defineUpdate<ReleaseResult, [{ reservationId: string }]>('release');
 /** The member leaves the team: the period closes early and the workflow ends. */
 export const removeMemberUpdate = defineUpdate<Balance, []>('removeMember');
 /** Live state for finance and the dashboard. */

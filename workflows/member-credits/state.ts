@@ -22,6 +22,7 @@ import type {
   BudgetLease,
   ConsumeInput,
   ConsumeResult,
+  Hold,
   InvoiceCharge,
   LedgerEntry,
   MemberCreditsView,
@@ -32,9 +33,17 @@ import type {
   PurchaseInput,
   PurchaseResult,
   RecordBatch,
+  RefusalReason,
+  ReleaseResult,
   RememberedAnswer,
+  RequestKind,
+  ReserveInput,
+  ReserveResult,
   ResumedPeriod,
   ReturnedLease,
+  SetPaygInput,
+  SettleInput,
+  SettleResult,
   UsageHeader,
 } from './types';
 
@@ -42,7 +51,7 @@ export const MAX_REQUEST_ID_LENGTH = 128;
 const REQUEST_ID_PATTERN = /^[\x21-\x7e]+$/;
 /**
  * A decision stays remembered here this long after its answer is in PostgreSQL. The API claims a request id in
- * PostgreSQL and must have its Update admitted within `UPDATE_TIMEOUT_MS` (15 s) of that look-up, far less than
+ * PostgreSQL and must have its Update admitted within `UPDATE_TIMEOUT_MS` (30 s) of that look-up, far less than
  * this: a request id that found no answer there finds the decision here, and is never decided twice.
  */
 export const REMEMBER_AFTER_WRITE_MS = 5 * 60_000;
@@ -53,6 +62,12 @@ export const MAX_PENDING_DELIVERIES = 1_000;
 /** How long a lease may be spent from. It never outlives its period. */
 export const LEASE_TTL_MS = 5 * 60_000;
 const MAX_RETURNED_LEASES = 16;
+/** Reservations (spec §14): 300 s unless asked, at most a day; at most this many open at once per member. */
+export const DEFAULT_RESERVATION_TTL_MS = 300_000;
+export const MAX_RESERVATION_TTL_MS = 86_400_000;
+export const MAX_OPEN_HOLDS = 1_000;
+/** A reservation id is also a ledger request id (`r:` + id), whose column holds 128 characters. */
+export const MAX_RESERVATION_ID_LENGTH = 120;
 const MAX_RECENT_HOLDERS = 16;
 
 /** Thrown by validators: the message never enters history. The name travels to the client as the type. */
@@ -87,6 +102,14 @@ export class IdempotencyConflictError extends Error {
   }
 }
 
+/** Settle or release of a reservation that is not held (settled, released, expired, or never made). */
+export class ReservationNotHeldError extends Error {
+  constructor(reservationId: string, how?: string) {
+    super(`reservation ${reservationId} is not held${how ? ` (${how})` : ''}`);
+    this.name = 'ReservationNotHeldError';
+  }
+}
+
 /** The outboxes are full (PostgreSQL or SMTP has been down for long): refuse new work until they drain. */
 export class BackpressureError extends Error {
   constructor(what: string) {
@@ -114,6 +137,13 @@ export function consumeFingerprint(action: string, millicredits: number): string
 export function purchaseFingerprint(millicredits: number): string {
   return `purchase:${millicredits}`;
 }
+export function reserveFingerprint(action: string, millicredits: number): string {
+  return `reserve:${action}:${millicredits}`;
+}
+export function settleFingerprint(millicredits: number): string {
+  return `settle:${millicredits}`;
+}
+export const RELEASE_FINGERPRINT = 'release';
 
 export class MemberCreditsState {
   private constructor(private s: MemberSnapshot) {}
@@ -123,7 +153,7 @@ export class MemberCreditsState {
     identity: MemberIdentity,
     now: number,
     runId: string,
-    options: { paygEnabled?: boolean; resume?: ResumedPeriod } = {},
+    options: { paygEnabled?: boolean; paygCapMinor?: number | null; resume?: ResumedPeriod } = {},
   ): MemberCreditsState {
     const period = periodContaining(now, identity.billingAnchorDay);
     const resume = options.resume?.periodStart === period.start ? options.resume : undefined;
@@ -139,8 +169,12 @@ export class MemberCreditsState {
       paygCredits: resume?.paygCredits ?? 0,
       paygBilled: resume?.paygCredits ?? 0,
       paygEnabled: identity.plan.paygAvailable && (options.paygEnabled ?? true),
+      paygCapMinor: options.paygCapMinor ?? null,
+      teamClaimMinor: 0,
+      teamClaimSeq: 0,
       notified: resume ? [...resume.notified] : [],
       removed: false,
+      holds: [],
       leases: [],
       recentHolders: [],
       remembered: [],
@@ -152,6 +186,7 @@ export class MemberCreditsState {
       pendingNotifications: [],
       pendingEmails: [],
     });
+    state.s.teamClaimMinor = state.paygChargeMinor(); // what a removed run claimed (resumed), or nothing
     if (resume) {
       // Spent in the order credits are spent: allowance first.
       state.s.usedAllowance = Math.min(resume.used, resume.allowance);
@@ -212,18 +247,56 @@ export class MemberCreditsState {
     this.checkCapacity(input.purchaseId, 'purchase');
   }
 
-  validateSetPayg(enabled: unknown): void {
+  validateSetPayg(input: SetPaygInput): void {
     if (this.s.removed) throw new MemberRemovedError();
-    if (typeof enabled !== 'boolean') throw new InvalidMessageError('enabled must be a boolean');
-    if (enabled && !this.s.identity.plan.paygAvailable) {
+    if (typeof input?.enabled !== 'boolean') throw new InvalidMessageError('enabled must be a boolean');
+    if (input.enabled && !this.s.identity.plan.paygAvailable) {
       throw new NotAllowedError(`pay-as-you-go is not available on plan ${this.s.identity.plan.planId}`);
     }
+    const cap: unknown = input.monthlyCapMinor;
+    if (cap !== undefined && cap !== null && (typeof cap !== 'number' || !Number.isSafeInteger(cap) || cap < 0)) {
+      throw new InvalidMessageError('monthlyCapMinor must be a whole amount of minor units, 0 or more, or null');
+    }
+  }
+
+  validateReserve(input: ReserveInput): void {
+    if (this.s.removed) throw new MemberRemovedError();
+    validateRequestId(input?.reservationId, 'reservationId', MAX_RESERVATION_ID_LENGTH);
+    if (!isAgentAction(input.action)) throw new InvalidMessageError(`unknown action: ${String(input.action)}`);
+    validateMillicredits(input.millicredits, this.s.identity.plan.maxCreditsPerAction, 'credits');
+    if (!Number.isSafeInteger(input.ttlMs) || input.ttlMs < 1_000 || input.ttlMs > MAX_RESERVATION_TTL_MS) {
+      throw new InvalidMessageError(`ttlSeconds must be from 1 to ${MAX_RESERVATION_TTL_MS / 1000}`);
+    }
+    if (!this.knows('reserve', input.reservationId) && this.s.holds.length >= MAX_OPEN_HOLDS) {
+      throw new BackpressureError(`${MAX_OPEN_HOLDS} reservations are open; settle or release some, they are`);
+    }
+    this.checkCapacity(input.reservationId, 'reserve');
+  }
+
+  validateRelease(reservationId: unknown): void {
+    if (this.s.removed) throw new MemberRemovedError();
+    validateRequestId(reservationId, 'reservationId', MAX_RESERVATION_ID_LENGTH);
+    this.checkCapacity(reservationId, 'release');
+  }
+
+  validateSettle(input: SettleInput): void {
+    if (this.s.removed) throw new MemberRemovedError();
+    validateRequestId(input?.reservationId, 'reservationId', MAX_RESERVATION_ID_LENGTH);
+    const m: unknown = input.millicredits;
+    if (typeof m !== 'number' || !Number.isSafeInteger(m) || m < 0) {
+      throw new InvalidMessageError('credits must be 0 or more, with at most 3 decimals');
+    }
+    const hold = this.s.holds.find((h) => h.reservationId === input.reservationId);
+    if (hold && m > holdTotal(hold)) {
+      throw new InvalidMessageError(`credits must be at most the ${holdTotal(hold) / 1000} held`);
+    }
+    this.checkCapacity(input.reservationId, 'settle');
   }
 
   // ---- messages ----
 
   /** True when the request id has a remembered decision (a repeat changes nothing, whatever else is true). */
-  knows(kind: 'consume' | 'purchase', requestId: string): boolean {
+  knows(kind: RequestKind, requestId: string): boolean {
     return this.s.remembered.some((r) => r.kind === kind && r.requestId === requestId);
   }
 
@@ -253,46 +326,149 @@ export class MemberCreditsState {
   }
 
   /** Decide a consumption (a repeat gets its first decision; the same id with another body is a conflict). */
-  consume(input: ConsumeInput, now: number): ConsumeResult {
+  consume(input: ConsumeInput, now: number, options: { teamCapReached?: boolean } = {}): ConsumeResult {
     const seen = this.recall('consume', input.requestId, consumeFingerprint(input.action, input.millicredits));
     if (seen) return { ...(seen.result as ConsumeResult), duplicate: true };
     const s = this.s;
-    // What no lease holds, in spending order: allowance, then purchased credits.
-    const allowanceFree = Math.max(0, s.allowance - s.usedAllowance - this.leasedAllowance());
-    const purchasedFree = Math.max(0, s.purchased - s.usedPurchased - (this.leased() - this.leasedAllowance()));
-    const fromAllowance = Math.min(input.millicredits, allowanceFree);
-    const fromPurchased = Math.min(input.millicredits - fromAllowance, purchasedFree);
-    const shortfall = input.millicredits - fromAllowance - fromPurchased;
-
+    const { fromAllowance, fromPurchased, payg } = this.plan(input.millicredits);
+    const reason = this.refusal(payg, now, options.teamCapReached);
     let result: ConsumeResult;
-    if (shortfall > 0 && !this.paygActive()) {
-      result = {
-        decision: 'refused',
-        reason: this.remaining() === 0 ? 'paused' : 'insufficient_credits',
-        charged: { allowance: 0, purchased: 0, payg: 0 },
-        duplicate: false,
-      };
+    if (reason) {
+      result = { decision: 'refused', reason, charged: { allowance: 0, purchased: 0, payg: 0 }, duplicate: false };
     } else {
-      const firstPayg = shortfall > 0 && s.paygCredits === 0;
+      const firstPayg = payg > 0 && s.paygCredits === 0;
       s.usedAllowance += fromAllowance;
       s.usedPurchased += fromPurchased;
-      s.paygCredits += shortfall;
-      const base = { requestId: input.requestId, action: input.action, occurredAt: now };
-      const entries: LedgerEntry[] = [];
-      if (fromAllowance + fromPurchased > 0) {
-        entries.push(this.entry({ ...base, kind: 'consume', millicredits: fromAllowance + fromPurchased }));
-      }
-      if (shortfall > 0) entries.push(this.entry({ ...base, kind: 'payg', millicredits: shortfall }));
+      s.paygCredits += payg;
+      this.pushRecords({
+        entries: this.spendEntries(input.requestId, input.action, fromAllowance + fromPurchased, payg, now),
+      });
       this.checkThresholds(now, firstPayg);
       result = {
-        decision: shortfall > 0 ? 'allowed_payg' : 'allowed',
-        charged: { allowance: fromAllowance, purchased: fromPurchased, payg: shortfall },
+        decision: payg > 0 ? 'allowed_payg' : 'allowed',
+        charged: { allowance: fromAllowance, purchased: fromPurchased, payg },
         duplicate: false,
       };
-      this.pushRecords({ entries });
     }
     this.remember('consume', input.requestId, consumeFingerprint(input.action, input.millicredits), result, now);
     return result;
+  }
+
+  /**
+   * The claim on the team's PAYG cap that spending (or holding) `millicredits` now would need, when it would raise
+   * this member's: the workflow asks PostgreSQL for it (`claimTeamPayg`) before deciding. Undefined when no PAYG is
+   * involved or it is refused anyway.
+   */
+  teamClaimFor(millicredits: number, now: number): { claimMinor: number; seq: number } | undefined {
+    const { payg } = this.plan(millicredits);
+    if (payg === 0 || this.refusal(payg, now, false, false)) return undefined;
+    const claimMinor = this.chargeWith(payg);
+    return claimMinor > this.s.teamClaimMinor ? { claimMinor, seq: this.s.teamClaimSeq + 1 } : undefined;
+  }
+
+  /** The claim to write after PAYG holds were settled for less or released (it only goes down). */
+  teamClaimRelease(): { claimMinor: number; seq: number } | undefined {
+    const claimMinor = this.chargeWith(0);
+    return claimMinor < this.s.teamClaimMinor ? { claimMinor, seq: this.s.teamClaimSeq + 1 } : undefined;
+  }
+
+  /** PostgreSQL holds this claim now. */
+  teamClaimed(claim: { claimMinor: number; seq: number }): void {
+    this.s.teamClaimMinor = claim.claimMinor;
+    this.s.teamClaimSeq = claim.seq;
+  }
+
+  /** Set credits aside for an action whose cost is known after it ran (spec §14), in the usual spending order. */
+  reserve(input: ReserveInput, now: number, options: { teamCapReached?: boolean } = {}): ReserveResult {
+    const fingerprint = reserveFingerprint(input.action, input.millicredits);
+    const seen = this.recall('reserve', input.reservationId, fingerprint);
+    if (seen) return { ...(seen.result as ReserveResult), duplicate: true };
+    const { fromAllowance, fromPurchased, payg } = this.plan(input.millicredits);
+    const reason = this.refusal(payg, now, options.teamCapReached);
+    let result: ReserveResult;
+    if (reason) {
+      result = {
+        decision: 'refused',
+        reason,
+        held: { allowance: 0, purchased: 0, payg: 0 },
+        expiresAt: 0,
+        duplicate: false,
+      };
+    } else {
+      const hold: Hold = {
+        reservationId: input.reservationId,
+        action: input.action,
+        allowance: fromAllowance,
+        purchased: fromPurchased,
+        payg,
+        expiresAt: Math.min(now + input.ttlMs, this.s.periodEnd),
+      };
+      this.s.holds.push(hold);
+      this.pushHeader();
+      result = {
+        decision: 'held',
+        held: { allowance: fromAllowance, purchased: fromPurchased, payg },
+        expiresAt: hold.expiresAt,
+        duplicate: false,
+      };
+    }
+    this.remember('reserve', input.reservationId, fingerprint, result, now);
+    return result;
+  }
+
+  /**
+   * Record the real cost of a held action (0 ≤ cost ≤ held) as a consumption, from the held parts in spending order,
+   * and give the rest back. Thresholds and notifications happen here, as for any consumption.
+   */
+  settle(input: SettleInput, now: number): SettleResult {
+    const fingerprint = settleFingerprint(input.millicredits);
+    const seen = this.recall('settle', input.reservationId, fingerprint);
+    if (seen) return { ...(seen.result as SettleResult), duplicate: true };
+    const hold = this.takeHold(input.reservationId);
+    const fromAllowance = Math.min(input.millicredits, hold.allowance);
+    const fromPurchased = Math.min(input.millicredits - fromAllowance, hold.purchased);
+    const payg = input.millicredits - fromAllowance - fromPurchased;
+    const s = this.s;
+    const firstPayg = payg > 0 && s.paygCredits === 0;
+    s.usedAllowance += fromAllowance;
+    s.usedPurchased += fromPurchased;
+    s.paygCredits += payg;
+    const requestId = `r:${input.reservationId}`;
+    this.pushRecords({ entries: this.spendEntries(requestId, hold.action, fromAllowance + fromPurchased, payg, now) });
+    this.checkThresholds(now, firstPayg);
+    const result: SettleResult = {
+      decision: payg > 0 ? 'allowed_payg' : 'allowed',
+      charged: { allowance: fromAllowance, purchased: fromPurchased, payg },
+      duplicate: false,
+    };
+    this.remember('settle', input.reservationId, fingerprint, result, now);
+    return result;
+  }
+
+  /** Give a hold's credits back (a release, or its time or period is up). */
+  release(reservationId: string, now: number, how: ReleaseResult['how'] = 'released'): ReleaseResult {
+    const seen = this.recall('release', reservationId, RELEASE_FINGERPRINT);
+    if (seen) return { ...(seen.result as ReleaseResult), duplicate: true };
+    const hold = this.takeHold(reservationId);
+    const result: ReleaseResult = { released: holdTotal(hold), how, duplicate: false };
+    this.remember('release', reservationId, RELEASE_FINGERPRINT, result, now);
+    return result;
+  }
+
+  /** Holds whose time is up at `now` are released (the workflow does it, whatever became of the API). */
+  expireHolds(now: number): number {
+    const expired = this.s.holds.filter((h) => h.expiresAt <= now);
+    for (const h of expired) this.release(h.reservationId, now, 'expired');
+    return expired.length;
+  }
+
+  /** Every hold goes back: the period closes (a hold never outlives its period) or the member leaves. */
+  releaseAllHolds(now: number): void {
+    for (const h of [...this.s.holds]) this.release(h.reservationId, now, 'expired');
+  }
+
+  get holds(): readonly Hold[] {
+    return this.s.holds;
   }
 
   /**
@@ -304,7 +480,11 @@ export class MemberCreditsState {
     const threshold = this.nextThreshold();
     let credits = this.remaining() - this.leased();
     // Below the threshold: the consumption that reaches it is decided here, and notified once.
-    if (threshold !== undefined) credits = Math.min(credits, threshold - 1 - this.used() - this.leased());
+    // Held credits may be settled while the lease is out: they count as if spent, so no spend from the lease can
+    // cross the threshold after a settle.
+    if (threshold !== undefined) {
+      credits = Math.min(credits, threshold - 1 - this.used() - this.leased() - this.heldCredits());
+    }
     // Another API instance serves this member too (it holds a lease, or had one lately): leave it half.
     this.s.recentHolders = this.s.recentHolders.filter((r) => r.at > now - LEASE_TTL_MS && r.holder !== holder);
     if (this.s.leases.some((l) => l.holder !== holder) || this.s.recentHolders.length > 0) {
@@ -312,7 +492,7 @@ export class MemberCreditsState {
     }
     this.s.recentHolders = [...this.s.recentHolders.slice(-(MAX_RECENT_HOLDERS - 1)), { holder, at: now }];
     if (credits <= 0) return undefined;
-    const allowanceFree = Math.max(0, this.s.allowance - this.s.usedAllowance - this.leasedAllowance());
+    const allowanceFree = this.plan(credits).fromAllowance;
     const lease: BudgetLease = {
       leaseId,
       teamId: this.s.identity.teamId,
@@ -335,12 +515,15 @@ export class MemberCreditsState {
     return this.s.leases.filter((l) => l.expiresAt <= now);
   }
 
-  nextLeaseExpiry(): number | undefined {
-    return this.s.leases.length === 0 ? undefined : Math.min(...this.s.leases.map((l) => l.expiresAt));
+  /** When the next lease or hold runs out (the workflow's one timer for both). */
+  nextExpiry(): number | undefined {
+    const times = [...this.s.leases, ...this.s.holds].map((x) => x.expiresAt);
+    return times.length === 0 ? undefined : Math.min(...times);
   }
 
-  setPayg(enabled: boolean): void {
-    this.s.paygEnabled = enabled && this.s.identity.plan.paygAvailable;
+  setPayg(input: SetPaygInput): void {
+    this.s.paygEnabled = input.enabled && this.s.identity.plan.paygAvailable;
+    if (input.monthlyCapMinor !== undefined) this.s.paygCapMinor = input.monthlyCapMinor;
     this.pushHeader();
   }
 
@@ -391,6 +574,7 @@ export class MemberCreditsState {
    */
   rollOver(runId: string, plan: PlanTerms = this.s.identity.plan): void {
     if (this.s.leases.length > 0) throw new Error('leases must be settled before the period closes');
+    this.releaseAllHolds(this.s.periodEnd);
     const closedAt = this.s.periodEnd;
     this.closePeriod(closedAt);
     const next = nextPeriod({ start: this.s.periodStart, end: this.s.periodEnd }, this.s.identity.billingAnchorDay);
@@ -406,6 +590,7 @@ export class MemberCreditsState {
       paygCredits: 0,
       paygBilled: 0,
       paygEnabled: this.s.paygEnabled && plan.paygAvailable,
+      teamClaimMinor: 0,
       notified: [],
     });
     if (plan.monthlyAllowance > 0) {
@@ -419,6 +604,7 @@ export class MemberCreditsState {
   remove(now: number): void {
     if (this.s.removed) return;
     if (this.s.leases.length > 0) throw new Error('leases must be settled before the member is removed');
+    this.releaseAllHolds(now);
     this.closePeriod(now);
     this.s.removed = true;
   }
@@ -504,11 +690,13 @@ export class MemberCreditsState {
       allowance: s.allowance,
       purchased: s.purchased,
       used: this.used(),
+      held: sum(this.s.holds.map(holdTotal)),
       remaining: this.remaining(),
       paygEnabled: s.paygEnabled,
       paygAvailable: plan.paygAvailable,
       paygCredits: s.paygCredits,
       paygChargeMinor: this.paygChargeMinor(),
+      paygCapMinor: s.paygCapMinor,
       currency: plan.currency,
       paused: this.remaining() === 0 && !this.paygActive(),
     };
@@ -536,8 +724,81 @@ export class MemberCreditsState {
   private total(): number {
     return this.s.allowance + this.s.purchased;
   }
+  /** What is left to spend: not used and not held by a reservation. */
   private remaining(): number {
-    return this.total() - this.used();
+    return this.total() - this.used() - this.heldCredits();
+  }
+  private heldCredits(): number {
+    return sum(this.s.holds.map((h) => h.allowance + h.purchased));
+  }
+  /** The member's PAYG charge if `payg` more credits were spent, counting what holds may still spend as PAYG. */
+  private chargeWith(payg: number): number {
+    const plan = this.s.identity.plan;
+    const held = sum(this.s.holds.map((h) => h.payg));
+    return paygChargeMinor(this.s.paygCredits + held + payg, plan.paygRateMicrosPerCredit, plan.currencyExponent);
+  }
+
+  /** How `millicredits` would be paid now from what no lease or hold has: allowance, purchased, then PAYG. */
+  private plan(millicredits: number): {
+    fromAllowance: number;
+    purchasedFree: number;
+    fromPurchased: number;
+    payg: number;
+  } {
+    const s = this.s;
+    const heldAllowance = sum(s.holds.map((h) => h.allowance));
+    const heldPurchased = sum(s.holds.map((h) => h.purchased));
+    const allowanceFree = Math.max(0, s.allowance - s.usedAllowance - this.leasedAllowance() - heldAllowance);
+    const purchasedFree = Math.max(
+      0,
+      s.purchased - s.usedPurchased - (this.leased() - this.leasedAllowance()) - heldPurchased,
+    );
+    const fromAllowance = Math.min(millicredits, allowanceFree);
+    const fromPurchased = Math.min(millicredits - fromAllowance, purchasedFree);
+    return { fromAllowance, purchasedFree, fromPurchased, payg: millicredits - fromAllowance - fromPurchased };
+  }
+
+  /**
+   * Why `payg` credits of PAYG cannot be had now, if they cannot: PAYG off or unavailable, the member's monthly
+   * cap, or the team's (as PostgreSQL answered). The member's cap is told to Billing once per period.
+   */
+  private refusal(payg: number, now: number, teamCapReached = false, notify = true): RefusalReason | undefined {
+    if (payg === 0) return undefined;
+    if (!this.paygActive()) return this.remaining() === 0 ? 'paused' : 'insufficient_credits';
+    const cap = this.s.paygCapMinor;
+    if (cap !== null && this.chargeWith(payg) > cap) {
+      if (notify) this.notify('member_payg_cap', now);
+      return 'payg_cap_reached';
+    }
+    return teamCapReached ? 'team_payg_cap_reached' : undefined;
+  }
+
+  private takeHold(reservationId: string): Hold {
+    const i = this.s.holds.findIndex((h) => h.reservationId === reservationId);
+    if (i < 0) {
+      const done = this.s.remembered.find(
+        (r) => (r.kind === 'settle' || r.kind === 'release') && r.requestId === reservationId,
+      );
+      const how = done?.kind === 'settle' ? 'settled' : (done?.result as ReleaseResult | undefined)?.how;
+      throw new ReservationNotHeldError(reservationId, how);
+    }
+    const [hold] = this.s.holds.splice(i, 1);
+    this.pushHeader();
+    return hold;
+  }
+
+  private spendEntries(
+    requestId: string,
+    action: string,
+    fromCredits: number,
+    payg: number,
+    now: number,
+  ): LedgerEntry[] {
+    const base = { requestId, action, occurredAt: now };
+    const entries: LedgerEntry[] = [];
+    if (fromCredits > 0) entries.push(this.entry({ ...base, kind: 'consume', millicredits: fromCredits }));
+    if (payg > 0) entries.push(this.entry({ ...base, kind: 'payg', millicredits: payg }));
+    return entries;
   }
   private leased(): number {
     return sum(this.s.leases.map((l) => l.credits));
@@ -562,15 +823,16 @@ export class MemberCreditsState {
     return undefined;
   }
 
-  private recall(kind: 'consume' | 'purchase', requestId: string, fingerprint: string): RememberedAnswer | undefined {
+  private recall(kind: RequestKind, requestId: string, fingerprint: string): RememberedAnswer | undefined {
     const seen = this.s.remembered.find((r) => r.kind === kind && r.requestId === requestId);
     if (seen && seen.fingerprint !== fingerprint) {
-      throw new IdempotencyConflictError(`${kind === 'consume' ? 'requestId' : 'purchaseId'} ${requestId}`);
+      const what = { consume: 'requestId', purchase: 'purchaseId' }[kind as string] ?? `${kind} of reservationId`;
+      throw new IdempotencyConflictError(`${what} ${requestId}`);
     }
     return seen;
   }
 
-  private checkCapacity(requestId: string, kind: 'consume' | 'purchase'): void {
+  private checkCapacity(requestId: string, kind: RequestKind): void {
     if (this.knows(kind, requestId)) return; // a repeat is free
     if (this.s.pendingRecords.length >= MAX_PENDING_RECORDS) {
       throw new BackpressureError(`${this.s.pendingRecords.length} ledger writes are`);
@@ -581,26 +843,17 @@ export class MemberCreditsState {
   }
 
   private remember(
-    kind: 'consume' | 'purchase',
+    kind: RequestKind,
     requestId: string,
     fingerprint: string,
-    result: ConsumeResult | PurchaseResult,
+    result: RememberedAnswer['result'],
     now: number,
   ): void {
-    const answer: AnswerRecord['answer'] =
-      kind === 'consume'
-        ? (({ decision, reason, charged }) => ({ decision, ...(reason ? { reason } : {}), charged }))(
-            result as ConsumeResult,
-          )
-        : (({ purchaseId, millicredits, amountMinor, currency }) => ({
-            purchaseId,
-            millicredits,
-            amountMinor,
-            currency,
-          }))(result as PurchaseResult);
-    const seq = this.pushRecords({
-      answers: [{ kind, periodStart: this.s.periodStart, requestId, fingerprint, answer }],
-    });
+    // What PostgreSQL keeps of the answer: the decision, without the lease or the repeat flag.
+    const { duplicate: _duplicate, ...kept } = result as ConsumeResult;
+    const { lease: _lease, ...answer } = kept;
+    const record = { kind, periodStart: this.s.periodStart, requestId, fingerprint, answer } as AnswerRecord;
+    const seq = this.pushRecords({ answers: [record] });
     this.s.remembered.push({ kind, requestId, fingerprint, result, decidedAt: now, seq });
   }
 
@@ -650,6 +903,9 @@ export class MemberCreditsState {
       paygEnabled: s.paygEnabled,
       paygAvailable: s.identity.plan.paygAvailable,
       paygChargeMinor: this.paygChargeMinor(),
+      paygCapMinor: s.paygCapMinor,
+      held: sum(s.holds.map(holdTotal)),
+      heldPayg: sum(s.holds.map((h) => h.payg)),
       notified: [...s.notified],
       version: s.recordsPushed,
     };
@@ -712,11 +968,9 @@ export class MemberCreditsState {
   }
 }
 
-function validateRequestId(value: unknown, name: string): asserts value is string {
+function validateRequestId(value: unknown, name: string, max = MAX_REQUEST_ID_LENGTH): asserts value is string {
   if (typeof value !== 'string' || value.length === 0) throw new InvalidMessageError(`${name} is required`);
-  if (value.length > MAX_REQUEST_ID_LENGTH) {
-    throw new InvalidMessageError(`${name} must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
-  }
+  if (value.length > max) throw new InvalidMessageError(`${name} must be at most ${max} characters`);
   if (!REQUEST_ID_PATTERN.test(value)) throw new InvalidMessageError(`${name} must be printable ASCII without spaces`);
 }
 
@@ -741,6 +995,10 @@ function validateLeaseTraffic(input: ConsumeInput): void {
       throw new InvalidMessageError('returnLeases holds an invalid lease');
     }
   }
+}
+
+function holdTotal(h: Hold): number {
+  return h.allowance + h.purchased + h.payg;
 }
 
 function sum(values: number[]): number {

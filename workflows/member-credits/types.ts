@@ -46,7 +46,8 @@ export interface InvoiceCharge {
   occurredAt: number;
 }
 
-export type MemberNotificationKind = 'member_75' | 'member_100' | 'member_exceeded';
+/** `member_payg_cap`: a PAYG spend was refused at the member's monthly cap (Billing is told). */
+export type MemberNotificationKind = 'member_75' | 'member_100' | 'member_exceeded' | 'member_payg_cap';
 
 export interface MemberNotification {
   /** Unique per member, period and kind: at most one per period, whatever the retries. */
@@ -73,7 +74,9 @@ export interface Balance {
   purchased: number;
   /** Credits spent from allowance and purchases (PAYG excluded). */
   used: number;
-  /** allowance + purchased − used. */
+  /** Credits held by open reservations (from the allowance, purchases and PAYG). */
+  held: number;
+  /** allowance + purchased − used − what reservations hold of them. */
   remaining: number;
   paygEnabled: boolean;
   paygAvailable: boolean;
@@ -81,6 +84,8 @@ export interface Balance {
   paygCredits: number;
   /** What the PAYG credits cost so far, rounded half-up once (as the invoice will). */
   paygChargeMinor: number;
+  /** The member's monthly PAYG cap in minor units (null: none). */
+  paygCapMinor: number | null;
   currency: string;
   paused: boolean;
 }
@@ -110,7 +115,7 @@ export interface ReturnedLease {
 }
 
 export type ConsumeDecision = 'allowed' | 'allowed_payg' | 'refused';
-export type RefusalReason = 'paused' | 'insufficient_credits';
+export type RefusalReason = 'paused' | 'insufficient_credits' | 'payg_cap_reached' | 'team_payg_cap_reached';
 
 export interface Charged {
   allowance: number;
@@ -145,6 +150,52 @@ export interface ConsumeResult {
 
 export interface SetPaygInput {
   enabled: boolean;
+  /** The monthly PAYG cap in minor units; null: none; absent: unchanged. */
+  monthlyCapMinor?: number | null;
+}
+
+/** Credits set aside for an action whose cost is known only after it ran (spec §14). */
+export interface Hold {
+  reservationId: string;
+  action: string;
+  /** The parts held, in spending order. */
+  allowance: number;
+  purchased: number;
+  payg: number;
+  expiresAt: number;
+}
+
+export interface ReserveInput {
+  reservationId: string;
+  action: string;
+  millicredits: number;
+  ttlMs: number;
+}
+
+export interface ReserveResult {
+  decision: 'held' | 'refused';
+  reason?: RefusalReason;
+  held: Charged;
+  expiresAt: number;
+  duplicate: boolean;
+}
+
+export interface SettleInput {
+  reservationId: string;
+  millicredits: number;
+}
+
+export interface SettleResult {
+  decision: 'allowed' | 'allowed_payg';
+  charged: Charged;
+  duplicate: boolean;
+}
+
+export interface ReleaseResult {
+  released: number;
+  /** `expired`: the hold had reached its time (or the period its end) before this release. */
+  how: 'released' | 'expired';
+  duplicate: boolean;
 }
 
 export interface PurchaseInput {
@@ -160,14 +211,21 @@ export interface PurchaseResult {
   duplicate: boolean;
 }
 
+export type RequestKind = 'consume' | 'purchase' | 'reserve' | 'settle' | 'release';
+
 /** The answer row stored in PostgreSQL for a request id (the API completes it with the balance). */
 export interface AnswerRecord {
-  kind: 'consume' | 'purchase';
+  kind: RequestKind;
   /** The period the decision was made in: the answer's balance is that period's. */
   periodStart: number;
   requestId: string;
   fingerprint: string;
-  answer: { decision: ConsumeDecision; reason?: RefusalReason; charged: Charged } | PurchaseAnswer;
+  answer:
+    | { decision: ConsumeDecision; reason?: RefusalReason; charged: Charged }
+    | PurchaseAnswer
+    | Omit<ReserveResult, 'duplicate'>
+    | Omit<SettleResult, 'duplicate'>
+    | Omit<ReleaseResult, 'duplicate'>;
 }
 
 export interface PurchaseAnswer {
@@ -211,6 +269,10 @@ export interface UsageHeader {
   paygEnabled: boolean;
   paygAvailable: boolean;
   paygChargeMinor: number;
+  paygCapMinor: number | null;
+  held: number;
+  /** The part of `held` that would be PAYG (not taken from the credits left). */
+  heldPayg: number;
   notified: MemberNotificationKind[];
   version: number;
 }
@@ -252,6 +314,8 @@ export interface MemberCreditsView {
 export interface MemberWorkflowInput extends MemberIdentity {
   /** PAYG setting for a first start (paid plans default to on). */
   paygEnabled?: boolean;
+  /** The member's monthly PAYG cap for a first start. */
+  paygCapMinor?: number | null;
   /** A period to resume rather than open (no carried state). */
   resume?: ResumedPeriod;
   carried?: MemberSnapshot;
@@ -264,10 +328,10 @@ export interface MemberWorkflowResult {
 
 /** A decision the workflow remembers until PostgreSQL holds its answer (plus a grace time). */
 export interface RememberedAnswer {
-  kind: 'consume' | 'purchase';
+  kind: RequestKind;
   requestId: string;
   fingerprint: string;
-  result: ConsumeResult | PurchaseResult;
+  result: ConsumeResult | PurchaseResult | ReserveResult | SettleResult | ReleaseResult;
   decidedAt: number;
   /** Sequence number of its answer record; written once `recordsWritten` reaches it. */
   seq: number;
@@ -288,8 +352,14 @@ export interface MemberSnapshot {
   /** PAYG credits of this period already on an invoice (a member removed, then added again). */
   paygBilled: number;
   paygEnabled: boolean;
+  paygCapMinor: number | null;
+  /** What this member claims of the team's PAYG cap in PostgreSQL: the charge of its PAYG and PAYG holds. */
+  teamClaimMinor: number;
+  /** Orders the claims (a late retry of an older claim never overwrites a newer one). */
+  teamClaimSeq: number;
   notified: MemberNotificationKind[];
   removed: boolean;
+  holds: Hold[];
   leases: BudgetLease[];
   /** API instances handed a lease within the last lease lifetime: a new lease is shared with them. */
   recentHolders: { holder: string; at: number }[];

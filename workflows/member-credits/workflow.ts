@@ -26,11 +26,23 @@ import {
   consumeCreditsUpdate,
   creditStateQuery,
   purchaseCreditsUpdate,
+  releaseReservationUpdate,
   removeMemberUpdate,
+  reserveCreditsUpdate,
   setPaygUpdate,
+  settleReservationUpdate,
 } from './messages';
-import { IdempotencyConflictError, MemberCreditsState, MemberRemovedError } from './state';
-import type { BudgetLease, ConsumeResult, MemberWorkflowInput, MemberWorkflowResult, PurchaseResult } from './types';
+import { IdempotencyConflictError, MemberCreditsState, MemberRemovedError, ReservationNotHeldError } from './state';
+import type {
+  BudgetLease,
+  ConsumeResult,
+  MemberWorkflowInput,
+  MemberWorkflowResult,
+  PurchaseResult,
+  ReleaseResult,
+  ReserveResult,
+  SettleResult,
+} from './types';
 
 /** Most record items written by one activity call. */
 export const RECORDS_BATCH_SIZE = 200;
@@ -42,7 +54,7 @@ const retry: RetryPolicy = {
   maximumInterval: '30 seconds',
   nonRetryableErrorTypes: ['InvalidActivityInput'],
 };
-const { writeMemberRecords, closeLeases, currentPlan } = proxyActivities<MemberActivities>({
+const { writeMemberRecords, closeLeases, currentPlan, claimTeamPayg } = proxyActivities<MemberActivities>({
   startToCloseTimeout: '30 seconds',
   retry,
 });
@@ -52,11 +64,11 @@ const { postInvoiceCharges, sendMemberNotifications, deliverEmails } = proxyActi
 });
 
 export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise<MemberWorkflowResult> {
-  const { carried, paygEnabled, resume, ...identity } = input;
+  const { carried, paygEnabled, paygCapMinor, resume, ...identity } = input;
   const { runId } = workflowInfo();
   const state = carried
     ? MemberCreditsState.fromSnapshot(carried)
-    : MemberCreditsState.open(identity, Date.now(), runId, { paygEnabled, resume });
+    : MemberCreditsState.open(identity, Date.now(), runId, { paygEnabled, paygCapMinor, resume });
   // Decisions one at a time: one that needs leases back waits for them without another deciding meanwhile.
   const decisions = new Lock();
   let leaseCount = 0;
@@ -95,6 +107,21 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
   };
   /** A message at or after the period end belongs to the next period: it waits for the rollover. */
   const currentPeriod = () => condition(() => state.removed || Date.now() < state.periodEnd);
+  /**
+   * The team's PAYG cap is checked in PostgreSQL, across the team's members: before PAYG is spent or held here, this
+   * member's claim (its PAYG charge, holds included) is raised there, or refused at the cap. Decisions are one at a
+   * time, so claims go out in order.
+   */
+  const claimTeam = async (claim: { claimMinor: number; seq: number } | undefined): Promise<boolean> => {
+    if (!claim) return true;
+    const { teamId, userId } = state.identity;
+    const answer = await claimTeamPayg({ teamId, userId, periodStart: state.periodStart, ...claim });
+    state.queueEmails(answer.emailKeys);
+    if (answer.granted) state.teamClaimed(claim);
+    return answer.granted;
+  };
+  /** After holds were settled for less or let go, the claim comes down so other members may spend. */
+  const lowerTeamClaim = () => claimTeam(state.teamClaimRelease());
 
   setHandler(
     consumeCreditsUpdate,
@@ -106,7 +133,9 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
         if (!state.knows('consume', req.requestId) && state.needsLeasesBack(req.millicredits)) {
           await takeBack(state.leases);
         }
-        const decided = refusing(() => state.consume(req, Date.now()));
+        const teamCapOk =
+          state.knows('consume', req.requestId) || (await claimTeam(state.teamClaimFor(req.millicredits, Date.now())));
+        const decided = refusing(() => state.consume(req, Date.now(), { teamCapReached: !teamCapOk }));
         const lease =
           req.wantLease && decided.decision !== 'refused'
             ? state.grantLease(req.holder, Date.now(), runId, `${runId}:${++leaseCount}`)
@@ -132,14 +161,60 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     { validator: (req) => state.validatePurchase(req) },
   );
   setHandler(
+    reserveCreditsUpdate,
+    async (req) => {
+      await currentPeriod();
+      const result = await decisions.run(async (): Promise<ReserveResult> => {
+        if (state.removed) throw failure(new MemberRemovedError());
+        const known = state.knows('reserve', req.reservationId);
+        if (!known && state.needsLeasesBack(req.millicredits)) await takeBack(state.leases);
+        const teamCapOk = known || (await claimTeam(state.teamClaimFor(req.millicredits, Date.now())));
+        return refusing(() => state.reserve(req, Date.now(), { teamCapReached: !teamCapOk }));
+      });
+      await written();
+      return result;
+    },
+    { validator: (req) => state.validateReserve(req) },
+  );
+  setHandler(
+    settleReservationUpdate,
+    async (req) => {
+      await currentPeriod();
+      const result = await decisions.run(async (): Promise<SettleResult> => {
+        if (state.removed) throw failure(new MemberRemovedError());
+        const settled = refusing(() => state.settle(req, Date.now()));
+        await lowerTeamClaim();
+        return settled;
+      });
+      await written();
+      return result;
+    },
+    { validator: (req) => state.validateSettle(req) },
+  );
+  setHandler(
+    releaseReservationUpdate,
+    async (req) => {
+      await currentPeriod();
+      const result = await decisions.run(async (): Promise<ReleaseResult> => {
+        if (state.removed) throw failure(new MemberRemovedError());
+        const released = refusing(() => state.release(req.reservationId, Date.now()));
+        await lowerTeamClaim();
+        return released;
+      });
+      await written();
+      return result;
+    },
+    { validator: (req) => state.validateRelease(req?.reservationId) },
+  );
+  setHandler(
     setPaygUpdate,
     async (req) => {
       await currentPeriod();
-      await decisions.run(async () => state.setPayg(req.enabled));
+      await decisions.run(async () => state.setPayg(req));
       await written();
       return state.balance();
     },
-    { validator: (req) => state.validateSetPayg(req?.enabled) },
+    { validator: (req) => state.validateSetPayg(req) },
   );
   setHandler(removeMemberUpdate, async () => {
     await decisions.run(async () => {
@@ -187,15 +262,16 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     },
   );
 
-  // One timer for the period end, and at most one for the next lease to expire (a holder that died or went quiet).
+  // One timer for the period end, and at most one for the next lease or hold to expire (a lease holder that died or
+  // went quiet; a reservation nobody settled).
   let periodEnded = false;
   void sleep(Math.max(0, state.periodEnd - Date.now())).then(() => (periodEnded = true));
   // The lease timer is cancelled once no lease is out (all came back early): a timer firing for nothing costs a
   // workflow task.
   let leaseTimer: CancellationScope | undefined;
   let leaseTimerFired = false;
-  const leaseTimerNeeded = () => leaseTimer === undefined && state.nextLeaseExpiry() !== undefined;
-  const leaseTimerIdle = () => leaseTimer !== undefined && state.nextLeaseExpiry() === undefined;
+  const leaseTimerNeeded = () => leaseTimer === undefined && state.nextExpiry() !== undefined;
+  const leaseTimerIdle = () => leaseTimer !== undefined && state.nextExpiry() === undefined;
 
   for (;;) {
     await condition(
@@ -231,14 +307,17 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     }
     if (leaseTimerFired) {
       leaseTimerFired = false;
-      await decisions.run(() => takeBack(state.expiredLeases(Date.now())));
+      await decisions.run(async () => {
+        await takeBack(state.expiredLeases(Date.now()));
+        if (state.expireHolds(Date.now()) > 0) await lowerTeamClaim();
+      });
     }
     if (leaseTimerIdle()) {
       leaseTimer?.cancel();
       leaseTimer = undefined;
     }
     if (leaseTimerNeeded()) {
-      const at = state.nextLeaseExpiry() as number;
+      const at = state.nextExpiry() as number;
       const scope = new CancellationScope();
       leaseTimer = scope;
       scope
@@ -277,7 +356,7 @@ function refusing<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof IdempotencyConflictError) throw failure(err);
+    if (err instanceof IdempotencyConflictError || err instanceof ReservationNotHeldError) throw failure(err);
     throw err;
   }
 }

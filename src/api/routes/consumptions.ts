@@ -1,6 +1,7 @@
 /** Agent Mode's credit check: one consumption, answered allowed, allowed with PAYG, or refused. */
 import { formatCredits } from '../../../workflows/domain/credits';
 import { AGENT_ACTIONS } from '../../../workflows/domain/plans';
+import type { Charged } from '../../../workflows/member-credits/types';
 import type { ConsumeAnswer } from '../../db/credit-store';
 import type { RouteContext } from '../context';
 import { balance, creditsIn, creditsOut, key, memberParams } from '../schemas';
@@ -17,7 +18,7 @@ const consumeResponse = {
   type: 'object',
   properties: {
     decision: { type: 'string', enum: ['allowed', 'allowed_payg', 'refused'] },
-    reason: { type: 'string', enum: ['paused', 'insufficient_credits'] },
+    reason: { type: 'string', enum: ['paused', 'insufficient_credits', 'payg_cap_reached', 'team_payg_cap_reached'] },
     charged: {
       type: 'object',
       properties: { total: creditsOut, allowance: creditsOut, purchased: creditsOut, payg: creditsOut },
@@ -50,17 +51,21 @@ export function consumptionRoutes({ app, deps, guard, metrics }: RouteContext): 
   );
 }
 
+/** How an amount was paid for: from the allowance, purchased credits and PAYG, as decimal credits. */
+export function chargedView(c: Charged) {
+  return {
+    total: formatCredits(c.allowance + c.purchased + c.payg),
+    allowance: formatCredits(c.allowance),
+    purchased: formatCredits(c.purchased),
+    payg: formatCredits(c.payg),
+  };
+}
+
 function consumeView(r: ConsumeAnswer) {
-  const c = r.charged;
   return {
     decision: r.decision,
     ...(r.reason ? { reason: r.reason } : {}),
-    charged: {
-      total: formatCredits(c.allowance + c.purchased + c.payg),
-      allowance: formatCredits(c.allowance),
-      purchased: formatCredits(c.purchased),
-      payg: formatCredits(c.payg),
-    },
+    charged: chargedView(r.charged),
     balance: balanceView(r.balance),
   };
 }

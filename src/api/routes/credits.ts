@@ -1,13 +1,17 @@
 /** A member's credits: the balance, the PAYG switch (Billing) and credit purchases (Billing, paid plans). */
 import { formatCredits } from '../../../workflows/domain/credits';
-import { ApiError } from '../../errors';
+import { ApiError, notFound } from '../../errors';
+import { actorOf } from '../auth';
 import type { RouteContext } from '../context';
-import { creditsIn, key, memberParams } from '../schemas';
+import { capMinor, creditsIn, key, memberParams } from '../schemas';
 import { balanceView, parseAmount, planTermsView } from '../views';
 
 const paygBody = {
   type: 'object',
-  properties: { enabled: { type: 'boolean' } },
+  properties: {
+    enabled: { type: 'boolean' },
+    monthlyCapMinor: { ...capMinor, description: 'Monthly cap on the PAYG charges; null: none; absent: unchanged' },
+  },
   required: ['enabled'],
   additionalProperties: false,
 } as const;
@@ -43,9 +47,35 @@ export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: 
     { schema: { params: memberParams, body: paygBody }, onRequest: guard('billing') },
     async (req) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
-      await requireActiveMember(teamId, userId);
-      const { enabled } = req.body as { enabled: boolean };
-      const view = await deps.credits.setPayg(teamId, userId, enabled);
+      const setting = req.body as { enabled: boolean; monthlyCapMinor?: number | null };
+      // Kept on the member first (a removal and re-add keeps it), with its audit event; then the workflow applies it.
+      await deps.transaction(async (s) => {
+        const before = await s.teams.getMember(teamId, userId);
+        if (!before || before.status !== 'active') throw notFound(`member ${userId} not found in team ${teamId}`);
+        await s.teams.setPayg(teamId, userId, setting);
+        const target = `member:${userId}`;
+        if (before.paygEnabled !== setting.enabled) {
+          await s.audit.record({
+            teamId,
+            ...actorOf(req.principal),
+            action: 'payg.changed',
+            target,
+            before: { enabled: before.paygEnabled },
+            after: { enabled: setting.enabled },
+          });
+        }
+        if (setting.monthlyCapMinor !== undefined && setting.monthlyCapMinor !== before.paygCapMinor) {
+          await s.audit.record({
+            teamId,
+            ...actorOf(req.principal),
+            action: 'payg_cap.changed',
+            target,
+            before: { monthlyCapMinor: before.paygCapMinor },
+            after: { monthlyCapMinor: setting.monthlyCapMinor },
+          });
+        }
+      });
+      const view = await deps.credits.setPayg(teamId, userId, setting);
       return { teamId, userId, balance: balanceView(view.balance) };
     },
   );
@@ -63,6 +93,15 @@ export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: 
       const millicredits = parseAmount(body.credits, plan.maxPurchase);
       await requireActiveMember(teamId, userId);
       const r = await deps.credits.purchase(teamId, userId, body.purchaseId, millicredits);
+      // Recorded once, whichever attempt answered first (a retry finds the event by its key).
+      await deps.audit.record({
+        teamId,
+        ...actorOf(req.principal),
+        action: 'credits.purchased',
+        target: `member:${userId}`,
+        after: { purchaseId: r.purchaseId, credits: formatCredits(r.millicredits), amountMinor: r.amountMinor },
+        eventKey: `purchase:${teamId}/${userId}/${r.purchaseId}`,
+      });
       return reply.status(r.duplicate ? 200 : 201).send({
         purchaseId: r.purchaseId,
         credits: formatCredits(r.millicredits),

@@ -1,8 +1,8 @@
 /** Teams: created by provisioning, with a plan, a billing anchor day and a PAYG threshold. */
-import { ApiError, badRequest } from '../../errors';
+import { ApiError, badRequest, notFound } from '../../errors';
 import { actorOf } from '../auth';
 import type { RouteContext } from '../context';
-import { id } from '../schemas';
+import { capMinor, id, money, teamParams } from '../schemas';
 
 const createTeamBody = {
   type: 'object',
@@ -14,6 +14,19 @@ const createTeamBody = {
   },
   required: ['teamId', 'plan', 'billingAnchorDay'],
   additionalProperties: false,
+} as const;
+
+const paygCapBody = {
+  type: 'object',
+  properties: { monthlyCapMinor: { ...capMinor, description: "Monthly cap on the team's PAYG charges; null: none" } },
+  required: ['monthlyCapMinor'],
+  additionalProperties: false,
+} as const;
+
+const paygCapResponse = {
+  type: 'object',
+  properties: { teamId: id, monthlyCap: { anyOf: [money, { type: 'null' }] } },
+  required: ['teamId', 'monthlyCap'],
 } as const;
 
 export function teamRoutes({ app, deps, guard }: RouteContext): void {
@@ -42,4 +55,40 @@ export function teamRoutes({ app, deps, guard }: RouteContext): void {
     await deps.credits.members.ensureTeamBilling(team.teamId);
     return reply.status(201).send(team);
   });
+
+  /**
+   * The team's monthly PAYG cap (spec §15, Billing): the team's PAYG charges of a period never pass it, whichever
+   * members spend. It applies to the next PAYG decision of every member (their workflows check it in PostgreSQL).
+   */
+  app.put(
+    '/v1/teams/:teamId/payg-cap',
+    {
+      schema: { params: teamParams, body: paygCapBody, response: { 200: paygCapResponse } },
+      onRequest: guard('billing'),
+    },
+    async (req) => {
+      const { teamId } = req.params as { teamId: string };
+      const { monthlyCapMinor } = req.body as { monthlyCapMinor: number | null };
+      const team = await deps.transaction(async (s) => {
+        const before = await s.teams.lockTeam(teamId);
+        if (!before) throw notFound(`team ${teamId} not found`);
+        await s.teams.setTeamPaygCap(teamId, monthlyCapMinor);
+        if (before.paygCapMinor !== monthlyCapMinor) {
+          await s.audit.record({
+            teamId,
+            ...actorOf(req.principal),
+            action: 'team_payg_cap.changed',
+            target: `team:${teamId}`,
+            before: { monthlyCapMinor: before.paygCapMinor },
+            after: { monthlyCapMinor },
+          });
+        }
+        return before;
+      });
+      return {
+        teamId,
+        monthlyCap: monthlyCapMinor === null ? null : { amountMinor: monthlyCapMinor, currency: team.currency },
+      };
+    },
+  );
 }

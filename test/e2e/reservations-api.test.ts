@@ -1,0 +1,129 @@
+/**
+ * The reservation routes and the caps over real HTTP (spec §14, §15): reserve → settle and release with their
+ * idempotency and conflicts, caps set by Billing (and refused to others), the audit trail of both.
+ */
+import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
+import { createHarness, uid, type Harness } from '../support/harness';
+
+let h: Harness;
+let url: string;
+let served: ServedApi | undefined;
+
+beforeAll(async () => {
+  h = await createHarness();
+  served = await serveApi(h);
+  url = served.url;
+});
+afterAll(async () => {
+  await served?.stop();
+  await h?.close();
+});
+
+const prov = () => apiClient(url, PROVISIONING_TOKEN);
+async function token(body: Record<string, string>): Promise<string> {
+  const res = await prov()('POST', '/v1/tokens', body);
+  expect(res.status).toBe(201);
+  return res.body.token as string;
+}
+
+async function team() {
+  const teamId = uid('team');
+  expect((await prov()('POST', '/v1/teams', { teamId, plan: 'basic', billingAnchorDay: 1 })).status).toBe(201);
+  for (const [userId, roles] of [
+    ['pay', ['billing']],
+    ['adm', ['admin']],
+    ['m', ['member']],
+  ] as const) {
+    await prov()('PUT', `/v1/teams/${teamId}/members/${userId}`, { email: `${userId}@x.example`, roles });
+  }
+  return {
+    teamId,
+    billing: apiClient(url, await token({ teamId, userId: 'pay' })),
+    admin: apiClient(url, await token({ teamId, userId: 'adm' })),
+    member: apiClient(url, await token({ teamId, userId: 'm' })),
+    agent: apiClient(url, await token({ service: 'agent', teamId })),
+    m: `/v1/teams/${teamId}/members/m`,
+  };
+}
+
+it('reserve → settle: held leaves remaining, the real cost is recorded, the rest comes back; repeats and conflicts', async () => {
+  const { agent, member, m } = await team();
+  const held = await agent('POST', `${m}/reservations`, { reservationId: 'job-1', action: 'write_tests', credits: 50 });
+  expect(held.status).toBe(200);
+  expect(held.body).toMatchObject({
+    reservationId: 'job-1',
+    status: 'held',
+    held: '50',
+    heldFrom: { allowance: '50', purchased: '0', payg: '0' },
+    balance: { held: '50', remaining: '350', used: '0' },
+  });
+  expect(Date.parse(held.body.expiresAt) - Date.now()).toBeGreaterThan(250_000); // 300 s by default
+  // The same reservation again: the first answer; another amount: 409.
+  expect(
+    (await agent('POST', `${m}/reservations`, { reservationId: 'job-1', action: 'write_tests', credits: 50 })).body,
+  ).toEqual(held.body);
+  expect(
+    (await agent('POST', `${m}/reservations`, { reservationId: 'job-1', action: 'write_tests', credits: 51 })).status,
+  ).toBe(409);
+
+  const settled = await member('POST', `${m}/reservations/job-1/settle`, { credits: '12.5' });
+  expect(settled.status).toBe(200);
+  expect(settled.body).toMatchObject({
+    reservationId: 'job-1',
+    status: 'settled',
+    decision: 'allowed',
+    charged: { total: '12.5', allowance: '12.5' },
+    balance: { held: '0', used: '12.5', remaining: '387.5' },
+  });
+  expect((await member('POST', `${m}/reservations/job-1/settle`, { credits: '12.5' })).body).toEqual(settled.body);
+  const other = await member('POST', `${m}/reservations/job-1/settle`, { credits: 13 });
+  expect(other.status).toBe(409);
+  expect(other.body.error.code).toBe('idempotency_key_reused');
+  const releaseAfter = await agent('DELETE', `${m}/reservations/job-1`);
+  expect(releaseAfter.status).toBe(409);
+  expect(releaseAfter.body.error.code).toBe('reservation_not_held');
+  expect((await agent('DELETE', `${m}/reservations/never`)).status).toBe(404);
+  // More than held, or a bad amount: 400, nothing happens.
+  await agent('POST', `${m}/reservations`, { reservationId: 'job-2', action: 'chat', credits: 5 });
+  expect((await agent('POST', `${m}/reservations/job-2/settle`, { credits: 6 })).status).toBe(400);
+  expect((await agent('POST', `${m}/reservations/job-2/settle`, { credits: -1 })).status).toBe(400);
+  const released = await agent('DELETE', `${m}/reservations/job-2`);
+  expect(released.body).toMatchObject({ status: 'released', balance: { held: '0', remaining: '387.5' } });
+  expect((await agent('POST', `${m}/reservations/job-2/settle`, { credits: 1 })).status).toBe(409);
+});
+
+it('caps: Billing sets them (others may not), PAYG past them is refused with the reason, and the audit trail has it', async () => {
+  const { teamId, billing, admin, agent, m } = await team();
+  expect((await admin('PUT', `${m}/payg`, { enabled: true, monthlyCapMinor: 10 })).status).toBe(403);
+  expect((await admin('PUT', `/v1/teams/${teamId}/payg-cap`, { monthlyCapMinor: 100 })).status).toBe(403);
+  const capped = await billing('PUT', `${m}/payg`, { enabled: true, monthlyCapMinor: 10 }); // 2.5 credits at $0.04
+  expect(capped.status).toBe(200);
+  expect(capped.body.balance.paygCap).toEqual({ amountMinor: 10, currency: 'USD' });
+  const teamCap = await billing('PUT', `/v1/teams/${teamId}/payg-cap`, { monthlyCapMinor: 1_000 });
+  expect(teamCap.body).toEqual({ teamId, monthlyCap: { amountMinor: 1_000, currency: 'USD' } });
+  expect((await billing('PUT', `/v1/teams/${teamId}/payg-cap`, { monthlyCapMinor: -1 })).status).toBe(400);
+
+  for (const [requestId, credits] of [
+    ['a', 200],
+    ['b', 200],
+  ] as const) {
+    expect((await agent('POST', `${m}/consumptions`, { requestId, action: 'chat', credits })).status).toBe(200);
+  }
+  expect(
+    (await agent('POST', `${m}/consumptions`, { requestId: 'p1', action: 'chat', credits: 2 })).body.decision,
+  ).toBe('allowed_payg');
+  const over = await agent('POST', `${m}/consumptions`, { requestId: 'p2', action: 'chat', credits: 1 });
+  expect(over.status).toBe(402);
+  expect(over.body).toMatchObject({ decision: 'refused', reason: 'payg_cap_reached' });
+  const hold = await agent('POST', `${m}/reservations`, { reservationId: 'r1', action: 'chat', credits: 1 });
+  expect(hold.body).toMatchObject({ decision: 'refused', reason: 'payg_cap_reached' });
+
+  const audit = await billing('GET', `/v1/teams/${teamId}/audit?limit=100`);
+  expect(audit.status).toBe(200);
+  const actions = (audit.body.events as { action: string; after: unknown }[]).map((e) => e.action);
+  expect(actions).toEqual(expect.arrayContaining(['payg_cap.changed', 'team_payg_cap.changed']));
+  const capEvent = (audit.body.events as { action: string; before: unknown; after: unknown }[]).find(
+    (e) => e.action === 'payg_cap.changed',
+  );
+  expect(capEvent).toMatchObject({ before: { monthlyCapMinor: null }, after: { monthlyCapMinor: 10 } });
+});
