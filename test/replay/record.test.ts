@@ -171,7 +171,7 @@ maybe('record histories on the dev server', () => {
   });
   afterAll(() => h?.close());
 
-  it(`${SCENARIOS.payg}: 75 %, 100 %, refused, PAYG on, PAYG use, PAYG off, refused, purchase`, async () => {
+  it(`${SCENARIOS.payg}: 75 %, 100 %, refused, PAYG on, PAYG use, PAYG off, refused, purchase, holds`, async () => {
     const teamId = await seedTeam(h, {
       members: [{ userId: 'cat' }, { userId: 'bill', roles: ['billing', 'member'] }],
     });
@@ -179,7 +179,9 @@ maybe('record histories on the dev server', () => {
       const credits = memberCredits(h, tq);
       const consume = (requestId: string, millicredits: number) =>
         credits.consume(teamId, 'cat', { requestId, action: 'chat', millicredits });
-      expect(await credits.setPayg(teamId, 'cat', { enabled: false })).toMatchObject({ balance: { paygEnabled: false } });
+      expect(await credits.setPayg(teamId, 'cat', { enabled: false })).toMatchObject({
+        balance: { paygEnabled: false },
+      });
       const firstRun = await currentRunId(h.client, memberWorkflowId(teamId, 'cat'));
       expect(await consume('a', 200_000)).toMatchObject({ decision: 'allowed' });
       expect(await consume('b', 100_000)).toMatchObject({ decision: 'allowed', balance: { remaining: 100_000 } });
@@ -195,6 +197,15 @@ maybe('record histories on the dev server', () => {
         amountMinor: 175,
       });
       expect(await consume('g', 20_000)).toMatchObject({ decision: 'allowed', charged: { purchased: 20_000 } });
+      // Holds: one settled for less, one released, one left to expire by the workflow's timer.
+      const reserve = (reservationId: string, millicredits: number, ttlMs = 60_000) =>
+        credits.reserve(teamId, 'cat', { reservationId, action: 'chat', millicredits, ttlMs });
+      expect(await reserve('h1', 10_000)).toMatchObject({ decision: 'held', balance: { held: 10_000 } });
+      expect(await credits.settle(teamId, 'cat', 'h1', 4_000)).toMatchObject({ charged: { purchased: 4_000 } });
+      expect(await reserve('h2', 5_000)).toMatchObject({ decision: 'held' });
+      expect(await credits.release(teamId, 'cat', 'h2')).toMatchObject({ released: 5_000, how: 'released' });
+      expect(await reserve('h3', 1_000, 2_000)).toMatchObject({ decision: 'held' });
+      await eventually(async () => ((await drained(h.client, teamId, 'cat')).balance.held === 0 ? true : undefined));
 
       const view = await drained(h.client, teamId, 'cat');
       expect(view.notificationsSent).toEqual(['member_75', 'member_100', 'member_exceeded']);

@@ -76,9 +76,11 @@ describe('recorded histories', () => {
   it(`${SCENARIOS.payg}: every member message and both delivery lanes`, () => {
     const [run] = runsOf(SCENARIOS.payg, 1);
     expect(workflowType(run)).toBe('memberCreditsWorkflow');
-    expect(new Set(updates(run))).toEqual(new Set(['consume', 'setPayg', 'purchaseCredits']));
+    expect(new Set(updates(run))).toEqual(
+      new Set(['consume', 'setPayg', 'purchaseCredits', 'reserve', 'settle', 'release']),
+    );
     expect(new Set(activities(run))).toEqual(
-      new Set(['writeMemberRecords', 'sendMemberNotifications', 'postInvoiceCharges']),
+      new Set(['writeMemberRecords', 'sendMemberNotifications', 'postInvoiceCharges', 'claimTeamPayg']),
     );
     // No markers: no local activity, no side effect, no patch (nothing of an earlier version is deployed).
     expect(markers(run)).toEqual([]);

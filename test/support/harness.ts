@@ -131,15 +131,29 @@ export async function createHarness(given?: {
 }
 
 /** A harness on a fresh time-skipping test server (the Java binary `npm test` prepared); `close` tears both down. */
+/**
+ * The SDK gives the test server 5 s to answer; a JVM on a busy 2-core machine can take longer. A start that timed
+ * out is tried again (a fresh port each time) rather than failing the test file.
+ */
+async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({
+        server: { executable: { type: 'existing-path', path: env('TEMPORAL_TEST_SERVER') } },
+      });
+    } catch (err) {
+      if (attempt >= 4 || !/did not start within/.test(String(err))) throw err;
+    }
+  }
+}
+
 export async function createTimeSkippingHarness(): Promise<{
   h: Harness;
   testEnv: TestWorkflowEnvironment;
   close(): Promise<void>;
 }> {
   quiet();
-  const testEnv = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: env('TEMPORAL_TEST_SERVER') } },
-  });
+  const testEnv = await startTimeSkippingServer();
   const h = await createHarness({
     client: testEnv.client,
     nativeConnection: testEnv.nativeConnection,
