@@ -65,8 +65,10 @@ function expectError(res: ApiResponse, status: number, code: string): void {
 
 const BALANCE_KEYS = [
   'allowance',
+  'held',
   'paused',
   'paygAvailable',
+  'paygCap',
   'paygCharge',
   'paygCredits',
   'paygEnabled',
