@@ -84,7 +84,7 @@ export async function waitForQuietHistory(
   workflowIds: string[],
   opts: { settleMs?: number; timeoutMs?: number; log?: (msg: string) => void } = {},
 ): Promise<void> {
-  const settleMs = opts.settleMs ?? Math.max(400, workflowIds.length * 5);
+  const settleMs = opts.settleMs ?? Math.max(1000, workflowIds.length * 20);
   const started = Date.now();
   const timeoutMs = opts.timeoutMs ?? 600_000;
   const deadline = started + timeoutMs;

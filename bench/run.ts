@@ -479,12 +479,36 @@ async function main(): Promise<number> {
       return { toWorkflow: rows.to_workflow, ledgerRows: rows.rows, leasesGranted: Number(n) };
     };
 
-    const results: PathResult[] = [];
     const peakRss: Record<string, number> = {};
     const rssSampler = setInterval(() => {
       for (const c of children) peakRss[c.name] = Math.max(peakRss[c.name] ?? 0, c.memory()?.rss ?? 0);
     }, 250);
     stops.push(async () => clearInterval(rssSampler));
+
+    // Sustained and renewal first: each waits for its own leases and timers, and the scenarios' lease expiries
+    // (1,000 members × 2, five minutes after their warm-ups) would otherwise land in them.
+    // ---- sustained: lease renewals and expiries, and the Temporal actions they cost ----
+    const sustained =
+      process.env.BENCH_SUSTAINED === '0'
+        ? undefined
+        : await measureSustained({
+            client,
+            db,
+            cpu,
+            members: sustainedMembers,
+            consume: (m, requestId) => http.consume(m.teamId, m.userId, agentToken[SUSTAINED_TEAM], requestId),
+            usageUnderLoad: () => usageOf('during the sustained load'),
+          });
+    snapshotMemory('after the sustained run');
+
+    // ---- renewal: 1,000 members whose periods end at the same instant ----
+    const renewal =
+      process.env.BENCH_RENEWAL === '0'
+        ? undefined
+        : await measureRenewal(client, db, renewalMembers.map(identity), startRatePerS, cpu);
+    snapshotMemory('after renewal');
+
+    const results: PathResult[] = [];
 
     for (const s of SCENARIOS) {
       for (const p of PATH_ORDER) {
@@ -630,20 +654,6 @@ async function main(): Promise<number> {
       return r;
     }
 
-    // ---- sustained: lease renewals and expiries, and the Temporal actions they cost ----
-    const sustained =
-      process.env.BENCH_SUSTAINED === '0'
-        ? undefined
-        : await measureSustained({
-            client,
-            db,
-            cpu,
-            members: sustainedMembers,
-            consume: (m, requestId) => http.consume(m.teamId, m.userId, agentToken[SUSTAINED_TEAM], requestId),
-            usageUnderLoad: () => usageOf('during the sustained load'),
-          });
-    snapshotMemory('after the sustained run');
-
     // ---- the reconciliation check (workflow state = usage row = ledger) on the members the bench consumed on ----
     const reconciliation = await reconcile({ db, client }, [
       ...hotMembers,
@@ -652,12 +662,6 @@ async function main(): Promise<number> {
       ...(sustained ? sustainedMembers : []),
     ]);
 
-    // ---- renewal: 1,000 members whose periods end at the same instant ----
-    const renewal =
-      process.env.BENCH_RENEWAL === '0'
-        ? undefined
-        : await measureRenewal(client, db, renewalMembers.map(identity), startRatePerS, cpu);
-    snapshotMemory('after renewal');
     clearInterval(rssSampler);
     const peaks: Record<string, number> = {};
     for (const c of children) peaks[c.name] = Math.max(peakRss[c.name] ?? 0, c.memory()?.peak ?? 0);
@@ -752,7 +756,7 @@ async function reconcile(
   await waitForQuietHistory(
     deps.client,
     members.map((m) => memberWorkflowId(m.teamId, m.userId)),
-    { log, settleMs: 2000 },
+    { log },
   );
   const differences: string[] = [];
   await inPool(members, 10, async (m) => {
@@ -944,7 +948,7 @@ async function measureSustained(ctx: {
   }
   // The workflows' timers fire at the expiry and settle the leases: once that has begun, until they are done.
   await sleep(Math.max(0, lastExpiry + 5_000 - Date.now()));
-  await waitForQuietHistory(client, ids, { log, settleMs: 2000 });
+  await waitForQuietHistory(client, ids, { log });
   const cpuSecondsAfter = cpu.stop();
   const waitAfterLoadS = Math.round((Date.now() - loadEnded) / 1000);
   const counts = await inPool(markers, 10, (m) => eventsSince(client, m));
