@@ -1,7 +1,7 @@
 /**
- * History events counted from fetched histories. A marker (run id and event count) is taken after the warm-up;
- * after the measured phase the runs are walked back from the latest one (continue-as-new links each run to the
- * one before), so events of every run that took part are counted, including the continue-as-new itself.
+ * History events counted from fetched histories. A marker (run id and event count) is taken before a measured
+ * phase; after it the runs are walked back from the latest one (continue-as-new links each run to the one
+ * before), so events of every run that took part are counted, including the continue-as-new itself.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 
@@ -56,6 +56,17 @@ export async function eventsSince(client: Client, marker: HistoryMarker): Promis
   }
 }
 
+/**
+ * Event types that are billable Temporal actions a member workflow causes while it runs: an Update accepted, an
+ * activity scheduled, a timer started. (An Update refused by its validator is an action too but leaves no event;
+ * the bench sends none.)
+ */
+export const ACTION_EVENTS = ['workflowExecutionUpdateAccepted', 'activityTaskScheduled', 'timerStarted'] as const;
+
+export function actionsIn(byType: Record<string, number>): number {
+  return ACTION_EVENTS.reduce((a, t) => a + (byType[t] ?? 0), 0);
+}
+
 /** The event's type, from the one `…EventAttributes` field it carries (e.g. `workflowTaskCompleted`). */
 function typeName(e: HistoryEvent): string {
   for (const [key, value] of Object.entries(e)) {
@@ -64,28 +75,49 @@ function typeName(e: HistoryEvent): string {
   return `type ${String(e.eventType)}`;
 }
 
-/** Waits until the workflow's history stops growing (trailing workflow tasks and activities have finished). */
+/**
+ * Waits until the workflows' histories stop growing (trailing workflow tasks and activities have finished).
+ * Gives up only when they keep changing for `timeoutMs` (default 10 min), saying so every 30 s meanwhile.
+ */
 export async function waitForQuietHistory(
   client: Client,
   workflowIds: string[],
-  opts: { settleMs?: number; timeoutMs?: number; ready?: (workflowId: string) => Promise<boolean> } = {},
+  opts: { settleMs?: number; timeoutMs?: number; log?: (msg: string) => void } = {},
 ): Promise<void> {
-  const settleMs = opts.settleMs ?? 400;
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  const lengths = async () =>
-    Promise.all(
-      workflowIds.map(async (id) => {
-        const d = await client.workflow.getHandle(id).describe();
-        return `${d.runId}:${d.historyLength}`;
-      }),
-    );
+  const settleMs = opts.settleMs ?? Math.max(1000, workflowIds.length * 20);
+  const started = Date.now();
+  const timeoutMs = opts.timeoutMs ?? 600_000;
+  const deadline = started + timeoutMs;
+  let said = started;
+  const lengths = async () => {
+    const out: string[] = [];
+    // A few at a time: hundreds of describes at once would load the server being measured.
+    for (let i = 0; i < workflowIds.length; i += 20) {
+      const chunk = await Promise.all(
+        workflowIds.slice(i, i + 20).map(async (id) => {
+          const d = await client.workflow.getHandle(id).describe();
+          return `${d.runId}:${d.historyLength}`;
+        }),
+      );
+      out.push(...chunk);
+    }
+    return out;
+  };
   let before = await lengths();
   for (;;) {
     await new Promise((r) => setTimeout(r, settleMs));
-    const ready = opts.ready ? (await Promise.all(workflowIds.map(opts.ready))).every(Boolean) : true;
     const after = await lengths();
-    if (ready && after.every((v, i) => v === before[i])) return;
-    if (Date.now() > deadline) throw new Error(`histories of ${workflowIds.length} workflows did not settle in time`);
+    const moving = after.filter((v, i) => v !== before[i]).length;
+    if (moving === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `histories of ${moving} of ${workflowIds.length} workflows still grew after ${timeoutMs / 1000} s`,
+      );
+    }
+    if (opts.log && Date.now() - said > 30_000) {
+      said = Date.now();
+      opts.log(`  waiting for quiet histories: ${moving} of ${workflowIds.length} still growing`);
+    }
     before = after;
   }
 }

@@ -48,6 +48,49 @@ export async function closedLoop(
   return { ops: total, errors, errorSamples, wallMs, latencies };
 }
 
+/**
+ * Like `closedLoop`, but for a duration instead of a number of operations (a sustained run): operations are
+ * numbered from `offset` on, and `onProgress` is called about every `progressMs` with the count so far.
+ */
+export async function closedLoopFor(
+  callers: number,
+  durationMs: number,
+  op: (i: number) => Promise<void>,
+  opts: { offset?: number; progressMs?: number; onProgress?: (done: number, errors: number) => void } = {},
+): Promise<PhaseResult> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const errorSamples: string[] = [];
+  const started = performance.now();
+  const end = started + durationMs;
+  const ticker = opts.onProgress
+    ? setInterval(() => opts.onProgress!(latencies.length, errors), opts.progressMs ?? 30_000)
+    : undefined;
+  const loop = async () => {
+    while (performance.now() < end) {
+      const i = next++;
+      const t0 = performance.now();
+      try {
+        await op((opts.offset ?? 0) + i);
+      } catch (err) {
+        errors++;
+        if (errorSamples.length < 5)
+          errorSamples.push(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: callers }, loop));
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+  const wallMs = performance.now() - started;
+  const sorted = Float64Array.from(latencies).sort();
+  return { ops: sorted.length, errors, errorSamples, wallMs, latencies: sorted };
+}
+
 /** Nearest-rank percentile of sorted values. */
 export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;

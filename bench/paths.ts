@@ -1,25 +1,20 @@
 /**
  * The four ways a consumption (or its stand-in) is made, each a function of the operation number:
  *
- *   A  the HTTP API, as Agent Mode calls it (real path: Fastify, token auth, CreditsService, member workflow);
- *   B  the Temporal client directly: update-with-start (USE_EXISTING) of `consume` on the running member workflow;
- *   C  the floor: a plain Update on a bare workflow whose handler does nothing (the cheapest Update there is;
- *      CreditsService also sends a plain Update on the running workflow, so A and C make the same Temporal call);
+ *   A  the HTTP API, as Agent Mode calls it (real path: Fastify, token auth, `LeaseHolder`: one PostgreSQL
+ *      transaction from a lease, or one Update to the member workflow when no lease covers it);
+ *   B  the same consumption in this process through `MemberCredits` / `LeaseHolder`, wired as the API wires them
+ *      (same pool size), without HTTP: A − B is what HTTP and authentication cost;
+ *   C  the floor: a plain Update on a bare workflow whose handler does nothing, the least a consumption that goes
+ *      to its workflow can cost (a lease renewal, a PAYG or refused decision, the old design's every consumption);
  *   D  the peer approach: one PostgreSQL transaction, UPDATE … RETURNING on a balance row plus a ledger insert.
  */
 import http from 'node:http';
-import {
-  WithStartWorkflowOperation,
-  WorkflowUpdateFailedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type pg from 'pg';
-import { consumeCreditsUpdate } from '../workflows/member-credits/messages';
-import type { ConsumeInput, MemberIdentity } from '../workflows/member-credits/types';
-import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
-import { memberWorkflowId } from '../workflows/ids';
+import type { MemberCredits } from '../src/credits/member-credits';
+import type { ConsumeInput } from '../workflows/member-credits/types';
 import { KeyedConcurrencyLimiter, MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/member-client';
 import { bareUpdate, type floorWorkflow } from './floor/workflows';
 
@@ -27,7 +22,7 @@ export type PathId = 'A' | 'B' | 'C' | 'D';
 
 export const PATH_TITLES: Record<PathId, string> = {
   A: 'A  HTTP API (real path)',
-  B: 'B  Temporal client, update-with-start',
+  B: 'B  in-process LeaseHolder',
   C: 'C  floor: bare Update',
   D: 'D  peer: one PG transaction',
 };
@@ -44,8 +39,8 @@ export class Counters {
 }
 
 /**
- * B and C keep at most as many Updates in flight per workflow as CreditsService does for A (the server admits
- * 10), so the three paths put the same load on the server; the other callers wait in this process.
+ * C keeps at most as many Updates in flight per workflow as `MemberClient` does for A and B (the server admits 10
+ * and refuses the rest); the other callers wait in this process.
  */
 const inFlight = new KeyedConcurrencyLimiter(MAX_UPDATES_IN_FLIGHT_PER_MEMBER);
 
@@ -54,19 +49,20 @@ const inFlight = new KeyedConcurrencyLimiter(MAX_UPDATES_IN_FLIGHT_PER_MEMBER);
 export function httpConsumer(baseUrl: string, maxSockets: number) {
   const url = new URL(baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets });
-  const post = (pathname: string, token: string, body: string) =>
+  const request = (method: 'GET' | 'POST', pathname: string, token: string, body?: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(
         {
           agent,
           host: url.hostname,
           port: url.port,
-          method: 'POST',
+          method,
           path: pathname,
           headers: {
             authorization: `Bearer ${token}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
+            ...(body === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
           },
         },
         (res) => {
@@ -79,6 +75,7 @@ export function httpConsumer(baseUrl: string, maxSockets: number) {
       req.on('error', reject);
       req.end(body);
     });
+  const post = (pathname: string, token: string, body: string) => request('POST', pathname, token, body);
   return {
     agent,
     /** A consumption through the API; anything but `200 allowed` is an error. */
@@ -100,13 +97,29 @@ export function httpConsumer(baseUrl: string, maxSockets: number) {
         if (r.status !== 400) throw new Error(`expected 400, got HTTP ${r.status}: ${r.body.slice(0, 200)}`);
       });
     },
+    /** A GET answered 200, parsed. */
+    async get<T>(pathname: string, token: string): Promise<T> {
+      const r = await request('GET', pathname, token);
+      if (r.status !== 200) throw new Error(`GET ${pathname}: HTTP ${r.status}: ${r.body.slice(0, 200)}`);
+      return JSON.parse(r.body) as T;
+    },
   };
 }
 
-// ---- B and C: the Temporal client ----
+// ---- B: in process ----
+
+/** B: the API's consumption without HTTP: `MemberCredits.consume`, wired as `src/api/server.ts` wires it. */
+export function inProcessConsumer(credits: MemberCredits) {
+  return async (teamId: string, userId: string, requestId: string): Promise<void> => {
+    const answer = await credits.consume(teamId, userId, { requestId, action: ACTION, millicredits: MILLICREDITS });
+    if (answer.decision !== 'allowed') throw new Error(`decision ${answer.decision}`);
+  };
+}
+
+// ---- C: the Temporal client ----
 
 /**
- * Same policy as CreditsService: retry an Update that raced a continue-as-new, a failed workflow task (at
+ * Same policy as `MemberClient`: retry an Update that raced a continue-as-new, a failed workflow task (at
  * continue-as-new, an Update arriving meanwhile fails the task with UnhandledCommand and the server aborts the
  * Updates it carried) or a momentary server error. Safe: a repeated request id gets the first answer.
  */
@@ -133,29 +146,9 @@ function isTransient(err: unknown): boolean {
   return /completed|continued|UNAVAILABLE|DEADLINE|ResourceExhausted|unavailable|workflow task failure/i.test(text);
 }
 
+/** What the API sends when a consumption goes to the workflow (C sends the same payload to its bare workflow). */
 export function consumeInput(requestId: string): ConsumeInput {
-  return { requestId, action: ACTION, millicredits: MILLICREDITS, holder: 'bench' };
-}
-
-/** B: update-with-start of `consume` on a member whose workflow runs already. */
-export function updateWithStartConsumer(client: Client, taskQueue: string, counters: Counters) {
-  return async (identity: MemberIdentity, requestId: string): Promise<void> => {
-    const workflowId = memberWorkflowId(identity.teamId, identity.userId);
-    const result: { decision: string } = await withRetry(counters, () =>
-      inFlight.run(workflowId, () =>
-        client.workflow.executeUpdateWithStart(consumeCreditsUpdate, {
-          args: [consumeInput(requestId)],
-          startWorkflowOperation: new WithStartWorkflowOperation(memberCreditsWorkflow, {
-            workflowId,
-            taskQueue,
-            args: [identity],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          }),
-        }),
-      ),
-    );
-    if (result.decision !== 'allowed') throw new Error(`decision ${result.decision}`);
-  };
+  return { requestId, action: ACTION, millicredits: MILLICREDITS, holder: 'bench', wantLease: true };
 }
 
 /** C: a plain Update on a running bare workflow, with the same input a consumption carries. */

@@ -118,9 +118,11 @@ export async function startChild(opts: {
   env: NodeJS.ProcessEnv;
   logFile: string;
   ready: RegExp | (() => Promise<boolean>);
+  /** Default 10 min: bundling the workflows on a busy machine is slow, and the wait says so every 30 s. */
   timeoutMs?: number;
   /** Extra node flags, e.g. `--cpu-prof` (BENCH_PROFILE). */
   nodeArgs?: string[];
+  log?: Log;
 }): Promise<ChildService> {
   const child = spawnLogged(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.script], {
     logFile: opts.logFile,
@@ -129,7 +131,9 @@ export async function startChild(opts: {
   });
   killOnExit(child);
   const startedAt = statSync(opts.logFile).size;
-  const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
+  const began = Date.now();
+  const deadline = began + (opts.timeoutMs ?? 600_000);
+  let saidAt = began;
   const isReady = async () => {
     if (typeof opts.ready === 'function') return opts.ready().catch(() => false);
     return opts.ready.test(readFileSync(opts.logFile, 'utf8').slice(startedAt));
@@ -144,6 +148,10 @@ export async function startChild(opts: {
     if (Date.now() > deadline) {
       await stopProcess(child);
       throw new Error(`${opts.name} was not ready in time; see ${opts.logFile}`);
+    }
+    if (opts.log && Date.now() - saidAt >= 30_000) {
+      saidAt = Date.now();
+      opts.log(`  still waiting for the ${opts.name} (${formatDuration(saidAt - began)}; log: ${opts.logFile})`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -3,7 +3,8 @@
  *
  * Concurrent agents consume credits for 24 members over three teams (PAYG, PAYG switched off mid-run, a free plan
  * that runs out), with deliberate duplicate requestIds (sequential and concurrent), purchases sent twice and
- * client retries after timeouts. Meanwhile the harness SIGKILLs the worker and the API, crashes and restarts
+ * client retries after timeouts; they also hold credits (reserve), then settle part of the hold (sometimes twice at
+ * once), release it, or forget it for the workflow to release at its expiry. Meanwhile the harness SIGKILLs the worker and the API, crashes and restarts
  * PostgreSQL, restarts the Temporal dev server on its SQLite file, and a proxy drops API connections after the
  * request reached the API. Then the agents retry what they never got an answer to, four members are removed
  * (which closes their period and invoices their PAYG), and everything is reconciled:
@@ -12,7 +13,9 @@
  *   none answered 402 is; the ledger holds nothing nobody was answered for;
  * - nothing is overspent: per member, what was answered `allowed` from credits stays within the allowance and
  *   the purchases, and every PAYG credit answered is one the workflow decided (a PAYG ledger row of its run);
- * - a repeated requestId got the same answer as the first time;
+ * - a repeated requestId got the same answer as the first time; a settle is a consumption like the others (its
+ *   ledger rows carry `r:<reservationId>`), so no held credit is spent twice or lost;
+ * - every hold is gone at the end: none left in the workflow's state or the usage rows (expired ones released);
  * - per member, the client's tally of answers = the workflow's state (plus what its open budget leases spent) =
  *   the usage row = the ledger (the reconciliation check of src/credits/reconcile.ts);
  * - PAYG: state credits and charge = ledger PAYG credits × rate; removed members' invoice lines = ledger PAYG;
@@ -27,6 +30,7 @@ import { Connection, Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { createDb } from '../../src/db/knex';
 import { LedgerStore, periodBalances } from '../../src/db/ledger-store';
+import { formatCredits, parseCredits } from '../../workflows/domain/credits';
 import { AGENT_ACTIONS } from '../../workflows/domain/plans';
 import { paygChargeMinor } from '../../workflows/domain/money';
 import { memberWorkflowId } from '../../workflows/ids';
@@ -53,12 +57,15 @@ interface Member {
   plan: 'basic' | 'free';
   removed: boolean;
   seq: number;
+  holdSeq: number;
 }
 
 interface Sent {
   member: Member;
   requestId: string;
   body: { requestId: string; action: string; credits: string };
+  /** A settle of this hold (the request id is `r:<reservationId>`, as on its ledger rows). */
+  settle?: { reservationId: string; credits: string };
   decision?: 'allowed' | 'allowed_payg' | 'refused';
   charged?: Charged;
 }
@@ -77,6 +84,12 @@ interface Counts {
   duplicateAnsweredDifferently: number;
   unanswered: number;
   unexpectedStatus: number;
+  holdsSent: number;
+  holdsRefused: number;
+  holdsSettled: number;
+  holdsReleased: number;
+  holdsForgotten: number;
+  holdsLeft: number;
 }
 
 jest.setTimeout(20 * 60_000);
@@ -120,7 +133,7 @@ test('no consumption is lost or counted twice under faults', async () => {
           email: `${userId}@${teamId}.example`,
           roles: ['member'],
         });
-        members.push({ teamId, userId, plan, removed: false, seq: 0 });
+        members.push({ teamId, userId, plan, removed: false, seq: 0, holdSeq: 0 });
       }
     }
     const agentToken: string = (await must('POST', '/v1/tokens', prov, { service: 'agent', scope: 'global' })).token;
@@ -143,6 +156,12 @@ test('no consumption is lost or counted twice under faults', async () => {
       duplicateAnsweredDifferently: 0,
       unanswered: 0,
       unexpectedStatus: 0,
+      holdsSent: 0,
+      holdsRefused: 0,
+      holdsSettled: 0,
+      holdsReleased: 0,
+      holdsForgotten: 0,
+      holdsLeft: 0,
     };
     const problems: string[] = [];
     const problem = (msg: string) => {
@@ -152,6 +171,10 @@ test('no consumption is lost or counted twice under faults', async () => {
 
     const record = (s: Sent, a: Answer | undefined) => {
       if (!a) return; // never answered: retried after the faults
+      // A settle that came after its hold expired (the stack was down past `expiresAt`): nothing is recorded.
+      if (s.settle && a.status === 409 && a.body?.error?.code === 'reservation_not_held') {
+        a = { status: 402, body: { decision: 'refused' } };
+      }
       if (a.status !== 200 && a.status !== 402) {
         counts.unexpectedStatus++;
         problem(`${s.requestId}: unexpected ${a.status} ${JSON.stringify(a.body)}`);
@@ -170,13 +193,78 @@ test('no consumption is lost or counted twice under faults', async () => {
     const consume = async (s: Sent) =>
       record(
         s,
-        await client.send(
-          'POST',
-          `/v1/teams/${s.member.teamId}/members/${s.member.userId}/consumptions`,
-          agentToken,
-          s.body,
-        ),
+        s.settle
+          ? await client.send(
+              'POST',
+              `/v1/teams/${s.member.teamId}/members/${s.member.userId}/reservations/${s.settle.reservationId}/settle`,
+              agentToken,
+              { credits: s.settle.credits },
+            )
+          : await client.send(
+              'POST',
+              `/v1/teams/${s.member.teamId}/members/${s.member.userId}/consumptions`,
+              agentToken,
+              s.body,
+            ),
       );
+    // A hold: settled for part of it (60 %, a third of those sent twice at once), released (20 %), or forgotten
+    // with a short time to live for the workflow to release (20 %).
+    const hold = async (m: Member) => {
+      const reservationId = `${m.userId}-h${++m.holdSeq}`;
+      const fate = Math.random();
+      const action = AGENT_ACTIONS[Math.floor(Math.random() * AGENT_ACTIONS.length)];
+      const body = {
+        reservationId,
+        action,
+        credits: String(1 + Math.floor(Math.random() * 12)),
+        ttlSeconds: fate < 0.8 ? 180 : 2 + Math.floor(Math.random() * 4),
+      };
+      counts.holdsSent++;
+      const path = `/v1/teams/${m.teamId}/members/${m.userId}/reservations`;
+      const r = await client.send('POST', path, agentToken, body);
+      if (!r) {
+        // Never answered: asked again (and released) once the stack is whole.
+        unansweredHolds.push({ member: m, body });
+        return;
+      }
+      if (r.status === 402) {
+        counts.holdsRefused++;
+        return;
+      }
+      if (r.status !== 200) {
+        counts.unexpectedStatus++;
+        problem(`hold ${reservationId}: unexpected ${r.status} ${JSON.stringify(r.body)}`);
+        return;
+      }
+      if (fate < 0.6) {
+        const held = parseCredits(r.body.held);
+        const requestId = `r:${reservationId}`;
+        const s: Sent = {
+          member: m,
+          requestId,
+          body: { requestId, action, credits: '' },
+          settle: { reservationId, credits: formatCredits(Math.floor(Math.random() * (held + 1))) },
+        };
+        sent.set(keyOf(m, requestId), s);
+        counts.holdsSettled++;
+        if (fate < 0.2) {
+          counts.duplicatesSent++;
+          await Promise.all([consume(s), consume(s)]);
+        } else {
+          await consume(s);
+        }
+      } else if (fate < 0.8) {
+        counts.holdsReleased++;
+        const rel = await client.send('DELETE', `${path}/${reservationId}`, agentToken);
+        if (rel && rel.status !== 200) {
+          counts.unexpectedStatus++;
+          problem(`release ${reservationId}: ${rel.status} ${JSON.stringify(rel.body)}`);
+        }
+      } else {
+        counts.holdsForgotten++;
+      }
+    };
+    const unansweredHolds: { member: Member; body: { reservationId: string } }[] = [];
     const fresh = (m: Member): Sent => {
       const requestId = `${m.userId}-${++m.seq}`;
       const whole = 1 + Math.floor(Math.random() * 12);
@@ -206,6 +294,8 @@ test('no consumption is lost or counted twice under faults', async () => {
           const s = fresh(m);
           counts.duplicatesSent++;
           await Promise.all([consume(s), consume(s)]);
+        } else if (dice < 0.35) {
+          await hold(m);
         } else {
           await consume(fresh(m));
         }
@@ -275,6 +365,16 @@ test('no consumption is lost or counted twice under faults', async () => {
     log(`asking again for ${unanswered.length} consumption(s) that never got an answer`);
     for (const s of unanswered) await consume(s);
     counts.unanswered = [...sent.values()].filter((s) => s.decision === undefined).length;
+    for (const { member: m, body } of unansweredHolds) {
+      const path = `/v1/teams/${m.teamId}/members/${m.userId}/reservations`;
+      const again = await client.send('POST', path, agentToken, body);
+      const rel =
+        again?.status === 200 ? await client.send('DELETE', `${path}/${body.reservationId}`, agentToken) : again;
+      if (rel?.status !== 200 && rel?.status !== 402) {
+        counts.unanswered++;
+        problem(`hold ${body.reservationId}: asked again, answered ${rel?.status}`);
+      }
+    }
 
     // ---- four members leave: their period closes and their PAYG goes on the invoice ----
     stack.proxy.dropRate = DROP_RATE;
@@ -300,7 +400,8 @@ test('no consumption is lost or counted twice under faults', async () => {
           .getHandle(memberWorkflowId(m.teamId, m.userId))
           .query(creditStateQuery)
           .catch(() => undefined);
-        if (!v || v.pendingRecords > 0 || v.pendingDeliveries > 0) busy++;
+        // Forgotten holds are still out until their few seconds run out (or their period's settles came late).
+        if (!v || v.pendingRecords > 0 || v.pendingDeliveries > 0 || (!m.removed && v.balance.held > 0)) busy++;
         else views.set(m, v);
       }
       const [{ unsent }] = await db('email_outbox').whereNull('sent_at').count<{ unsent: string }[]>('* as unsent');
@@ -417,6 +518,13 @@ test('no consumption is lost or counted twice under faults', async () => {
         check(`state used ${r.workflow.used} ≠ answers ${tally.used}`, r.workflow.used === tally.used);
         check(`state PAYG ${b.paygCredits} ≠ answers ${tally.payg}`, b.paygCredits === tally.payg);
         openLeases += v.openLeases.length;
+        const usage = await db('member_usage')
+          .where({ team_id: m.teamId, user_id: m.userId, period_start: new Date(b.periodStart) })
+          .first('held');
+        if (b.held !== 0 || Number(usage?.held ?? 0) !== 0) {
+          counts.holdsLeft++;
+          problem(`${who}: holds left at the end (state ${b.held}, usage row ${usage?.held})`);
+        }
       }
       check(
         `PAYG charge ${b.paygChargeMinor} ≠ ledger PAYG × rate`,
@@ -517,6 +625,8 @@ test('no consumption is lost or counted twice under faults', async () => {
           `connection errors, ${c.serverErrors} 5xx)`,
         `  consumptions: ${counts.consumptionsSent} distinct, ${counts.duplicatesSent} deliberate duplicates; ` +
           `${counts.allowed} allowed, ${counts.refused} refused; purchases ${purchases.length} (each sent twice)`,
+        `  holds: ${counts.holdsSent} sent, ${counts.holdsRefused} refused; ${counts.holdsSettled} settled, ` +
+          `${counts.holdsReleased} released, ${counts.holdsForgotten} left to expire`,
         `  notifications: ${expectedAlerts} alerts, ${outbox.length} emails (${redelivered} SMTP redeliveries with the same Message-ID)`,
         `  ledger rows: ${ledger.length} (consumption rows: ${fromLeases} spent from budget leases by the API, ` +
           `${consumptionRows.length - fromLeases} decided by the workflow); leases still out at the end: ${openLeases}; ` +
@@ -526,7 +636,7 @@ test('no consumption is lost or counted twice under faults', async () => {
           `overspent ${counts.overspent} · ` +
           `refused but recorded ${counts.refusedButRecorded} · recorded without answer ${counts.recordedWithoutAnswer} · ` +
           `duplicate answered differently ${counts.duplicateAnsweredDifferently} · unanswered ${counts.unanswered} · ` +
-          `unexpected status ${counts.unexpectedStatus}`,
+          `unexpected status ${counts.unexpectedStatus} · holds left ${counts.holdsLeft}`,
         ...problems.map((p) => `  ! ${p}`),
         '',
       ].join('\n') + '\n',
@@ -535,6 +645,7 @@ test('no consumption is lost or counted twice under faults', async () => {
     // What this run did, whatever the machine's speed: load went through, some of it from leases and some
     // decided by the workflow, and every fault scheduled took place.
     expect(counts.allowed).toBeGreaterThan(0);
+    expect(counts.holdsSent - counts.holdsRefused).toBeGreaterThan(0);
     expect(fromLeases).toBeGreaterThan(0);
     expect(consumptionRows.length - fromLeases).toBeGreaterThan(0);
     expect(stack.counts).toMatchObject({
@@ -561,6 +672,7 @@ test('no consumption is lost or counted twice under faults', async () => {
       duplicateAnsweredDifferently: counts.duplicateAnsweredDifferently,
       unanswered: counts.unanswered,
       unexpectedStatus: counts.unexpectedStatus,
+      holdsLeft: counts.holdsLeft,
       problems,
     }).toEqual({
       lost: 0,
@@ -572,6 +684,7 @@ test('no consumption is lost or counted twice under faults', async () => {
       duplicateAnsweredDifferently: 0,
       unanswered: 0,
       unexpectedStatus: 0,
+      holdsLeft: 0,
       problems: [],
     });
   } finally {
