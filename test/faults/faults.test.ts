@@ -50,6 +50,9 @@ const PAYG_RATE = 40_000; // basic plan, micros per credit
 const PURCHASE_RATE = 35_000;
 /** The faults the schedule below injects, each of which the run must show happened. */
 const SCHEDULED = { workerKills: 4, apiKills: 1, postgresRestarts: 2, temporalRestarts: 2 };
+const LONG_OUTAGE_MS = 20_000;
+/** Temporal refuses payloads over 2 MiB: the state carried into continue-as-new must stay well under it. */
+const PAYLOAD_LIMIT = 2 * 1024 * 1024;
 
 interface Member {
   teamId: string;
@@ -339,7 +342,9 @@ test('no consumption is lost or counted twice under faults', async () => {
         [10_000, () => stack.restartTemporal()],
         [8_000, () => stack.killApi()],
         [6_000, () => stack.killWorker(500)],
-        [8_000, () => Promise.all([stack.restartPostgres(), stack.killWorker()]).then(() => undefined)],
+        // A long PostgreSQL outage under load, with a worker kill in it: decisions wait, leases cannot be spent,
+        // the workflows' unwritten records grow (bounded; sampled below) and are all written once it is back.
+        [8_000, () => Promise.all([stack.restartPostgres(LONG_OUTAGE_MS), stack.killWorker()]).then(() => undefined)],
         [10_000, () => stack.restartTemporal()],
         [8_000, () => stack.killWorker()],
       ];
@@ -350,13 +355,34 @@ test('no consumption is lost or counted twice under faults', async () => {
       await sleep(8000);
     };
 
+    // The members' state while the faults go on: unwritten records and the size of what a run would carry.
+    const stateSeen = { maxPendingRecords: 0, maxCarriedBytes: 0, samples: 0 };
+    const sampler = (async () => {
+      const conn = await Connection.connect({ address: stack.temporalAddress }).catch(() => undefined);
+      const c = conn && new Client({ connection: conn });
+      while (c && loadOn) {
+        for (const m of members) {
+          const v = await c.workflow
+            .getHandle(memberWorkflowId(m.teamId, m.userId))
+            .query(creditStateQuery)
+            .catch(() => undefined);
+          if (!v) continue;
+          stateSeen.samples++;
+          stateSeen.maxPendingRecords = Math.max(stateSeen.maxPendingRecords, v.pendingRecords);
+          stateSeen.maxCarriedBytes = Math.max(stateSeen.maxCarriedBytes, v.carriedBytes);
+        }
+        await sleep(500);
+      }
+      await conn?.close().catch(() => undefined);
+    })();
+
     log(`load: ${AGENTS} agents over ${members.length} members, ${DROP_RATE * 100}% of connections dropped`);
     stack.proxy.dropRate = DROP_RATE;
     const agents = Array.from({ length: AGENTS }, agent);
     const started = Date.now();
     await Promise.all([faults(), billing()]);
     loadOn = false;
-    await Promise.all(agents);
+    await Promise.all([...agents, sampler]);
     log(`load done in ${Math.round((Date.now() - started) / 1000)} s`);
 
     // ---- what was never answered gets asked again, now that the stack is whole ----
@@ -409,6 +435,12 @@ test('no consumption is lost or counted twice under faults', async () => {
       if (Date.now() > quietBy) throw new Error(`not quiet after 5 minutes: ${busy} busy members, ${unsent} unsent`);
       await sleep(1000);
     }
+
+    // No run failed (a failed run would lose its period: the next request would start a fresh one).
+    const failedRuns: string[] = [];
+    for await (const w of temporal.workflow.list({ query: 'ExecutionStatus = "Failed"' }))
+      failedRuns.push(w.workflowId);
+    for (const id of failedRuns) problem(`workflow run failed: ${id}`);
 
     // ---- reconcile ----
     const teamIds = [...new Set(members.map((m) => m.teamId))];
@@ -627,6 +659,9 @@ test('no consumption is lost or counted twice under faults', async () => {
           `${counts.allowed} allowed, ${counts.refused} refused; purchases ${purchases.length} (each sent twice)`,
         `  holds: ${counts.holdsSent} sent, ${counts.holdsRefused} refused; ${counts.holdsSettled} settled, ` +
           `${counts.holdsReleased} released, ${counts.holdsForgotten} left to expire`,
+        `  state under faults: ${stateSeen.samples} samples, at most ${stateSeen.maxPendingRecords} unwritten records ` +
+          `in one member, at most ${Math.ceil(stateSeen.maxCarriedBytes / 1024)} KiB carried (Temporal's limit: 2,048 KiB); ` +
+          `failed runs: ${failedRuns.length}`,
         `  notifications: ${expectedAlerts} alerts, ${outbox.length} emails (${redelivered} SMTP redeliveries with the same Message-ID)`,
         `  ledger rows: ${ledger.length} (consumption rows: ${fromLeases} spent from budget leases by the API, ` +
           `${consumptionRows.length - fromLeases} decided by the workflow); leases still out at the end: ${openLeases}; ` +
@@ -655,6 +690,9 @@ test('no consumption is lost or counted twice under faults', async () => {
       temporalRestarts: SCHEDULED.temporalRestarts,
     });
     expect(stack.proxy.drops).toBeGreaterThan(0);
+    expect(stateSeen.samples).toBeGreaterThan(0);
+    expect(stateSeen.maxCarriedBytes).toBeLessThan(PAYLOAD_LIMIT / 4);
+    expect(failedRuns).toEqual([]);
     // The team's PAYG threshold email: one exactly when the ledger says team p's PAYG passed 5.00, else none.
     const teamP = teamOf('p');
     const teamPayg = ledger.filter((r) => r.team_id === teamP && r.kind === 'payg');

@@ -47,7 +47,8 @@ class Supervised {
       void sleep(1000).then(() => (this.stopping || this.child !== child ? undefined : this.start()));
     });
     if (this.readyPort !== undefined) {
-      await waitForTcp(this.readyPort, '127.0.0.1', 60_000, { child, what: this.name, logFile: this.logFile });
+      // Generous: a restart on a busy 2-core machine compiles the service again (tsx) while the load goes on.
+      await waitForTcp(this.readyPort, '127.0.0.1', 180_000, { child, what: this.name, logFile: this.logFile });
     }
   }
 

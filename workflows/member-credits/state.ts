@@ -713,6 +713,7 @@ export class MemberCreditsState {
       openLeases: this.s.leases.map((l) => ({ ...l })),
       pendingRecords: this.s.pendingRecords.length,
       pendingDeliveries: this.pendingDeliveries(),
+      carriedBytes: JSON.stringify(this.snapshot()).length,
     };
   }
 

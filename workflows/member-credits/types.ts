@@ -308,6 +308,8 @@ export interface MemberCreditsView {
   pendingRecords: number;
   /** Invoice charges and notifications accepted but not yet delivered. */
   pendingDeliveries: number;
+  /** The size of the state the run would carry into continue-as-new, as JSON (bounded well under 2 MiB). */
+  carriedBytes: number;
 }
 
 /** The member workflow's input: identity, plus the carried state after continue-as-new. */
