@@ -3,7 +3,7 @@ import { formatCredits } from '../../../workflows/domain/credits';
 import { ApiError, notFound } from '../../errors';
 import { actorOf } from '../auth';
 import type { RouteContext } from '../context';
-import { capMinor, creditsIn, key, memberParams } from '../schemas';
+import { capMinor, creditsIn, described, errorResponses, key, memberParams } from '../schemas';
 import { balanceView, parseAmount, planTermsView } from '../views';
 
 const paygBody = {
@@ -26,7 +26,20 @@ const purchaseBody = {
 export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: RouteContext): void {
   app.get(
     '/v1/teams/:teamId/members/:userId/credits',
-    { schema: { params: memberParams }, onRequest: guard('self', 'admin', 'billing', 'finance') },
+    {
+      schema: {
+        summary: "Read a member's credits",
+        operationId: 'getMemberCredits',
+        tags: ['credits'],
+        description: 'The member, a team admin, Billing or finance: the live balance of the current period.',
+        params: memberParams,
+        response: {
+          200: described('The balance, the plan and the notifications sent'),
+          ...errorResponses({ 400: true, 404: true }),
+        },
+      },
+      onRequest: guard('self', 'admin', 'billing', 'finance'),
+    },
     async (req) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       await requireActiveMember(teamId, userId);
@@ -44,7 +57,26 @@ export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: 
 
   app.put(
     '/v1/teams/:teamId/members/:userId/payg',
-    { schema: { params: memberParams, body: paygBody }, onRequest: guard('billing') },
+    {
+      schema: {
+        summary: 'Turn pay-as-you-go on or off for a member',
+        operationId: 'setPayg',
+        tags: ['credits'],
+        description: 'Billing only. Off while in overage pauses the member at once; on resumes at once.',
+        params: memberParams,
+        body: paygBody,
+        response: {
+          200: described('The balance after the change'),
+          ...errorResponses({
+            400: true,
+            404: true,
+            413: true,
+            422: "Pay-as-you-go is not available on the team's plan (`not_allowed`)",
+          }),
+        },
+      },
+      onRequest: guard('billing'),
+    },
     async (req) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       const setting = req.body as { enabled: boolean; monthlyCapMinor?: number | null };
@@ -82,7 +114,30 @@ export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: 
 
   app.post(
     '/v1/teams/:teamId/members/:userId/credit-purchases',
-    { schema: { params: memberParams, body: purchaseBody }, onRequest: guard('billing') },
+    {
+      schema: {
+        summary: 'Buy credits for a member',
+        operationId: 'purchaseCredits',
+        tags: ['credits'],
+        description:
+          'Billing only, on plans that sell credits. Added to the current period, spent after the allowance, charged ' +
+          'on the open invoice at once. `purchaseId` makes it idempotent.',
+        params: memberParams,
+        body: purchaseBody,
+        response: {
+          200: described('This purchaseId was recorded before: its first answer'),
+          201: described('Bought: the credits, their price and the balance'),
+          ...errorResponses({
+            400: true,
+            404: true,
+            409: 'This purchaseId was used before with another amount (`idempotency_key_reused`)',
+            413: true,
+            422: "The team's plan does not sell credits (`not_allowed`)",
+          }),
+        },
+      },
+      onRequest: guard('billing'),
+    },
     async (req, reply) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       const body = req.body as { purchaseId: string; credits: unknown };

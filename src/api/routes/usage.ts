@@ -1,6 +1,6 @@
 /** The team's resource usage: every member's balance this period, a page at a time (Admin, Billing). */
 import type { RouteContext } from '../context';
-import { pageQuery, pageSize, teamParams } from '../schemas';
+import { described, errorResponses, pageQuery, pageSize, teamParams } from '../schemas';
 import { balanceView, planTermsView } from '../views';
 
 const usageQuery = {
@@ -15,7 +15,21 @@ const usageQuery = {
 export function usageRoutes({ app, deps, guard }: RouteContext): void {
   app.get(
     '/v1/teams/:teamId/usage',
-    { schema: { params: teamParams, querystring: usageQuery }, onRequest: guard('admin', 'billing') },
+    {
+      schema: {
+        summary: "Every member's balance this period",
+        operationId: 'getTeamUsage',
+        tags: ['usage'],
+        description: "A team admin or Billing: the dashboard's table, a page of members at a time, by user id.",
+        params: teamParams,
+        querystring: usageQuery,
+        response: {
+          200: described('A page of members with their balances'),
+          ...errorResponses({ 400: true, 404: true }),
+        },
+      },
+      onRequest: guard('admin', 'billing'),
+    },
     async (req) => {
       const { teamId } = req.params as { teamId: string };
       const { limit, cursor, q } = req.query as { limit?: string; cursor?: string; q?: string };
