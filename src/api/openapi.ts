@@ -39,6 +39,10 @@ export const openApiOptions: SwaggerOptions = {
         name: 'credits',
         description: "A member's credits: consumption (Agent Mode), balance, pay-as-you-go and purchases (Billing)",
       },
+      {
+        name: 'reservations',
+        description: 'Reserve, then settle: credits held for an action whose cost is known only after it ran',
+      },
       { name: 'usage', description: "The team's resource usage: every member's balance, usage per day" },
       { name: 'invoices', description: 'Invoices with their lines, and the open invoice preview (Billing, finance)' },
       { name: 'ledger', description: 'The append-only credit ledger (finance)' },

@@ -103,6 +103,48 @@ export const balance = {
   ],
 } as const;
 
+/** How an amount was paid for: from the allowance, purchased credits and PAYG (views: chargedView). */
+export const charged = {
+  type: 'object',
+  properties: { total: creditsOut, allowance: creditsOut, purchased: creditsOut, payg: creditsOut },
+  required: ['total', 'allowance', 'purchased', 'payg'],
+} as const;
+
+/** A plan's terms as answers show them (views: planTermsView). */
+export const planTerms = {
+  type: 'object',
+  properties: {
+    planId: { type: 'string' },
+    monthlyAllowance: creditsOut,
+    paygAvailable: { type: 'boolean' },
+    paygRateMicrosPerCredit: {
+      type: 'integer',
+      description: 'PAYG price of one credit in millionths of the currency (40000: 0.04 USD)',
+    },
+    purchasesAllowed: { type: 'boolean' },
+    purchaseRateMicrosPerCredit: {
+      type: 'integer',
+      description: 'Price of one purchased credit in millionths of the currency',
+    },
+    maxPurchaseCredits: creditsOut,
+    maxCreditsPerAction: creditsOut,
+    currency: { type: 'string' },
+    currencyExponent: { type: 'integer', description: 'Decimal places of the minor unit (2 for USD, 0 for JPY)' },
+  },
+  required: [
+    'planId',
+    'monthlyAllowance',
+    'paygAvailable',
+    'paygRateMicrosPerCredit',
+    'purchasesAllowed',
+    'purchaseRateMicrosPerCredit',
+    'maxPurchaseCredits',
+    'maxCreditsPerAction',
+    'currency',
+    'currencyExponent',
+  ],
+} as const;
+
 export const teamParams = {
   type: 'object',
   properties: { teamId: id },

@@ -3,6 +3,11 @@
  * Temporal, as `npm run client:generate` builds it): every operation documents each error answer its route can give,
  * with the contract's error body. Redocly asks for one 4xx; a route answers several.
  */
+import type { PlanTerms } from '../../workflows/domain/plans';
+import type { Balance } from '../../workflows/member-credits/types';
+import { chargedView } from '../../src/api/routes/consumptions';
+import { balance, charged, planTerms } from '../../src/api/schemas';
+import { balanceView, planTermsView } from '../../src/api/views';
 import { openApiDocument } from '../../tools/openapi-document';
 
 interface Operation {
@@ -92,5 +97,48 @@ describe('the served OpenAPI document', () => {
     });
     for (const [name, statuses] of Object.entries(success))
       expect({ name, statuses }).not.toEqual({ name, statuses: [] });
+  });
+});
+
+describe('the shared answer schemas', () => {
+  // Fastify serializes an answer through its schema and leaves out any field the schema does not name.
+  const fields = (schema: { properties: object; required: readonly string[] }) => ({
+    named: Object.keys(schema.properties).sort(),
+    required: [...schema.required].sort(),
+  });
+  const sent = (view: object) => ({ named: Object.keys(view).sort(), required: Object.keys(view).sort() });
+
+  it('name and require every field the views send', () => {
+    const b: Balance = {
+      periodStart: 0,
+      periodEnd: 1,
+      allowance: 1000,
+      purchased: 0,
+      used: 0,
+      held: 0,
+      remaining: 1000,
+      paygEnabled: true,
+      paygAvailable: true,
+      paygCredits: 0,
+      paygChargeMinor: 0,
+      paygCapMinor: null,
+      currency: 'USD',
+      paused: false,
+    };
+    const plan: PlanTerms = {
+      planId: 'basic',
+      monthlyAllowance: 400_000,
+      paygAvailable: true,
+      paygRateMicrosPerCredit: 40_000,
+      purchasesAllowed: true,
+      purchaseRateMicrosPerCredit: 35_000,
+      currency: 'USD',
+      currencyExponent: 2,
+      maxCreditsPerAction: 200_000,
+      maxPurchase: 100_000_000,
+    };
+    expect(fields(balance)).toEqual(sent(balanceView(b)));
+    expect(fields(planTerms)).toEqual(sent(planTermsView(plan)));
+    expect(fields(charged)).toEqual(sent(chargedView({ allowance: 1, purchased: 0, payg: 0 })));
   });
 });

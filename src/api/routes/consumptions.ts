@@ -4,7 +4,7 @@ import { AGENT_ACTIONS } from '../../../workflows/domain/plans';
 import type { Charged } from '../../../workflows/member-credits/types';
 import type { ConsumeAnswer } from '../../db/credit-store';
 import type { RouteContext } from '../context';
-import { balance, creditsIn, creditsOut, errorResponses, key, memberParams } from '../schemas';
+import { balance, charged, creditsIn, errorResponses, key, memberParams } from '../schemas';
 import { balanceView, parseAmount } from '../views';
 
 const consumeBody = {
@@ -19,11 +19,7 @@ const consumeResponse = {
   properties: {
     decision: { type: 'string', enum: ['allowed', 'allowed_payg', 'refused'] },
     reason: { type: 'string', enum: ['paused', 'insufficient_credits', 'payg_cap_reached', 'team_payg_cap_reached'] },
-    charged: {
-      type: 'object',
-      properties: { total: creditsOut, allowance: creditsOut, purchased: creditsOut, payg: creditsOut },
-      required: ['total', 'allowance', 'purchased', 'payg'],
-    },
+    charged,
     balance,
   },
   required: ['decision', 'balance'],
@@ -48,7 +44,11 @@ export function consumptionRoutes({ app, deps, guard, metrics }: RouteContext): 
             ...consumeResponse,
             description: 'Allowed: from credits (`allowed`) or billed as PAYG (`allowed_payg`)',
           },
-          402: { ...consumeResponse, description: 'Refused (`paused` or `insufficient_credits`): nothing recorded' },
+          402: {
+            ...consumeResponse,
+            description:
+              'Refused (`paused`, `insufficient_credits`, `payg_cap_reached`, `team_payg_cap_reached`): nothing recorded',
+          },
           ...errorResponses({
             400: true,
             404: true,

@@ -1,9 +1,21 @@
 /** A member's credits: the balance, the PAYG switch (Billing) and credit purchases (Billing, paid plans). */
 import { formatCredits } from '../../../workflows/domain/credits';
+import { MEMBER_NOTIFICATION_KINDS } from '../../../workflows/member-credits/types';
 import { ApiError, notFound } from '../../errors';
 import { actorOf } from '../auth';
 import type { RouteContext } from '../context';
-import { capMinor, creditsIn, described, errorResponses, key, memberParams } from '../schemas';
+import {
+  balance,
+  capMinor,
+  creditsIn,
+  creditsOut,
+  errorResponses,
+  id,
+  key,
+  memberParams,
+  money,
+  planTerms,
+} from '../schemas';
 import { balanceView, parseAmount, planTermsView } from '../views';
 
 const paygBody = {
@@ -23,6 +35,35 @@ const purchaseBody = {
   additionalProperties: false,
 } as const;
 
+const memberCreditsResponse = {
+  type: 'object',
+  properties: {
+    teamId: id,
+    userId: id,
+    plan: { type: 'string' },
+    planTerms,
+    notificationsSent: {
+      type: 'array',
+      items: { type: 'string', enum: [...MEMBER_NOTIFICATION_KINDS] },
+      description: 'The notifications sent to the member this period',
+    },
+    balance,
+  },
+  required: ['teamId', 'userId', 'plan', 'planTerms', 'notificationsSent', 'balance'],
+} as const;
+
+const memberBalanceResponse = {
+  type: 'object',
+  properties: { teamId: id, userId: id, balance },
+  required: ['teamId', 'userId', 'balance'],
+} as const;
+
+const purchaseResponse = {
+  type: 'object',
+  properties: { purchaseId: key, credits: creditsOut, price: money, balance },
+  required: ['purchaseId', 'credits', 'price', 'balance'],
+} as const;
+
 export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: RouteContext): void {
   app.get(
     '/v1/teams/:teamId/members/:userId/credits',
@@ -34,7 +75,7 @@ export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: 
         description: 'The member, a team admin, Billing or finance: the live balance of the current period.',
         params: memberParams,
         response: {
-          200: described('The balance, the plan and the notifications sent'),
+          200: { ...memberCreditsResponse, description: 'The balance, the plan and the notifications sent' },
           ...errorResponses({ 400: true, 404: true }),
         },
       },
@@ -62,11 +103,14 @@ export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: 
         summary: 'Turn pay-as-you-go on or off for a member',
         operationId: 'setPayg',
         tags: ['credits'],
-        description: 'Billing only. Off while in overage pauses the member at once; on resumes at once.',
+        description:
+          'Billing only. Off while in overage pauses the member at once; on resumes at once. `monthlyCapMinor` caps ' +
+          "the member's PAYG charges of a period (null: no cap; absent: unchanged): past it, consumptions and " +
+          'reservations are refused with `payg_cap_reached`.',
         params: memberParams,
         body: paygBody,
         response: {
-          200: described('The balance after the change'),
+          200: { ...memberBalanceResponse, description: 'The balance after the change' },
           ...errorResponses({
             400: true,
             404: true,
@@ -125,8 +169,8 @@ export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: 
         params: memberParams,
         body: purchaseBody,
         response: {
-          200: described('This purchaseId was recorded before: its first answer'),
-          201: described('Bought: the credits, their price and the balance'),
+          200: { ...purchaseResponse, description: 'This purchaseId was recorded before: its first answer' },
+          201: { ...purchaseResponse, description: 'Bought: the credits, their price and the balance' },
           ...errorResponses({
             400: true,
             404: true,

@@ -74,7 +74,20 @@ export function teamRoutes({ app, deps, guard }: RouteContext): void {
   app.put(
     '/v1/teams/:teamId/payg-cap',
     {
-      schema: { params: teamParams, body: paygCapBody, response: { 200: paygCapResponse } },
+      schema: {
+        summary: "Set the team's monthly PAYG cap",
+        operationId: 'setTeamPaygCap',
+        tags: ['teams'],
+        description:
+          "Billing only. The team's PAYG charges of a period never pass it, whichever members spend: past it, " +
+          'consumptions and reservations are refused with `team_payg_cap_reached`. Null removes it.',
+        params: teamParams,
+        body: paygCapBody,
+        response: {
+          200: { ...paygCapResponse, description: 'The cap as set' },
+          ...errorResponses({ 400: true, 404: 'No such team (`not_found`)', 413: true }),
+        },
+      },
       onRequest: guard('billing'),
     },
     async (req) => {

@@ -1,6 +1,6 @@
 /** The team's resource usage: every member's balance this period, a page at a time (Admin, Billing). */
 import type { RouteContext } from '../context';
-import { described, errorResponses, pageQuery, pageSize, teamParams } from '../schemas';
+import { balance, errorResponses, id, pageQuery, pageSize, planTerms, teamParams } from '../schemas';
 import { balanceView, planTermsView } from '../views';
 
 const usageQuery = {
@@ -10,6 +10,33 @@ const usageQuery = {
     q: { type: 'string', maxLength: 100, description: 'Only members whose user id or email contains this' },
   },
   additionalProperties: false,
+} as const;
+
+const usagePage = {
+  type: 'object',
+  properties: {
+    teamId: id,
+    plan: { type: 'string' },
+    planTerms,
+    members: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          userId: id,
+          email: { type: 'string' },
+          roles: { type: 'array', items: { type: 'string' } },
+          balance,
+        },
+        required: ['userId', 'email', 'roles', 'balance'],
+      },
+    },
+    nextCursor: {
+      anyOf: [{ type: 'string' }, { type: 'null' }],
+      description: 'The cursor of the next page; null on the last page',
+    },
+  },
+  required: ['teamId', 'plan', 'planTerms', 'members', 'nextCursor'],
 } as const;
 
 export function usageRoutes({ app, deps, guard }: RouteContext): void {
@@ -24,7 +51,7 @@ export function usageRoutes({ app, deps, guard }: RouteContext): void {
         params: teamParams,
         querystring: usageQuery,
         response: {
-          200: described('A page of members with their balances'),
+          200: { ...usagePage, description: 'A page of members with their balances' },
           ...errorResponses({ 400: true, 404: true }),
         },
       },
