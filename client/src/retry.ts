@@ -2,10 +2,11 @@
  * Sending a request again, only when that cannot count anything twice. An attempt that got no answer (timed out, the
  * connection failed) or a 5xx may have been carried out by the API, so it is sent again only when the request is
  * idempotent: by its method, or by the id in its body (a `requestId`, `purchaseId` or `reservationId` the API answers
- * with its first answer). It goes out again with the very same body, hence the same id. A 429 was not carried out and
- * is sent again after its `Retry-After`. Any other 4xx is the caller's to see: sending it again cannot change it.
+ * with its first answer). It goes out again with the very same body, hence the same id. A 4xx is never sent again:
+ * the same request would get the same answer. A 429 comes back as it is (`CreditsApiError.retryAfterSeconds`), for
+ * the caller to decide whether waiting is worth it.
  */
-import { CreditsApiError, parseRetryAfter } from './errors';
+import { CreditsApiError } from './errors';
 
 export interface RetryOptions {
   /** Attempts in all, the first included (default 4). */
@@ -15,8 +16,6 @@ export interface RetryOptions {
   /** Wait before the second attempt (default 250 ms), doubled for each next one up to `maxDelayMs` (default 5 s), jittered. */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** Longest `Retry-After` waited out (default 60 s, the API's rate-limit window); beyond it the 429 is the caller's. */
-  maxRetryAfterMs?: number;
   /** Told of each attempt that is about to be sent again, e.g. to log it. */
   onRetry?: (retry: { attempt: number; reason: string; delayMs: number; method: string; url: string }) => void;
 }
@@ -42,7 +41,6 @@ export function retryingFetch(send: Fetch, options: RetryOptions = {}, random: (
   const timeoutMs = options.timeoutMs ?? 10_000;
   const baseDelayMs = options.baseDelayMs ?? 250;
   const maxDelayMs = options.maxDelayMs ?? 5_000;
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   // Full jitter: clients that failed together do not come back together.
   const backoff = (attempt: number) => random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
 
@@ -87,13 +85,6 @@ export function retryingFetch(send: Fetch, options: RetryOptions = {}, random: (
       if (!last && answer.status >= 500 && resendable) {
         await pause(backoff(attempt), attempt, `http_${answer.status}`);
         continue;
-      }
-      if (!last && answer.status === 429) {
-        const wait = parseRetryAfter(answer.headers.get('retry-after')) ?? backoff(attempt);
-        if (wait <= maxRetryAfterMs) {
-          await pause(wait + random() * baseDelayMs, attempt, 'http_429');
-          continue;
-        }
       }
       return answer;
     }

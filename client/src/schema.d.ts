@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/teams/{teamId}/payg-cap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the team's monthly PAYG cap
+         * @description Billing only. The team's PAYG charges of a period never pass it, whichever members spend: past it, consumptions and reservations are refused with `team_payg_cap_reached`. Null removes it.
+         */
+        put: operations["setTeamPaygCap"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/teams/{teamId}/members/{userId}": {
         parameters: {
             query?: never;
@@ -128,6 +148,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/teams/{teamId}/members/{userId}/reservations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reserve credits for an action
+         * @description The agent service or the member. Holds up to `credits` for an action whose cost is known only after it ran: they leave `remaining` at once, nothing is charged until settled. Refused (402: nothing held) as a consumption would be. `reservationId` makes it idempotent: the same id again answers the first answer.
+         */
+        post: operations["reserve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/teams/{teamId}/members/{userId}/reservations/{reservationId}/settle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Settle a reservation at its real cost
+         * @description Records `credits` (0 ≤ credits ≤ held) as a consumption, with its thresholds, notifications and PAYG charge, and gives the rest back. The same settle again answers the first answer.
+         */
+        post: operations["settleReservation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/teams/{teamId}/members/{userId}/reservations/{reservationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Release a reservation
+         * @description Gives the held credits back without charging anything. The same release again answers the same.
+         */
+        delete: operations["releaseReservation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/teams/{teamId}/members/{userId}/credits": {
         parameters: {
             query?: never;
@@ -158,7 +238,7 @@ export interface paths {
         get?: never;
         /**
          * Turn pay-as-you-go on or off for a member
-         * @description Billing only. Off while in overage pauses the member at once; on resumes at once.
+         * @description Billing only. Off while in overage pauses the member at once; on resumes at once. `monthlyCapMinor` caps the member's PAYG charges of a period (null: no cap; absent: unchanged): past it, consumptions and reservations are refused with `payg_cap_reached`.
          */
         put: operations["setPayg"];
         post?: never;
@@ -471,6 +551,141 @@ export interface operations {
             };
             /** @description A team with this teamId exists already (`conflict`) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description The request body is larger than 16 KiB (`too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Over this token's request rate limit (`rate_limited`): retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not completed now (`unavailable`): retry with the same ids and body, which makes it safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    setTeamPaygCap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                teamId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Monthly cap on the team's PAYG charges; null: none */
+                    monthlyCapMinor: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The cap as set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        teamId: string;
+                        monthlyCap: {
+                            amountMinor: number;
+                            currency: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Bad input (`invalid_request`): the message says which field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`): missing, unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description This token may not do that (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description No such team (`not_found`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1182,7 +1397,7 @@ export interface operations {
                         /** @enum {string} */
                         decision: "allowed" | "allowed_payg" | "refused";
                         /** @enum {string} */
-                        reason?: "paused" | "insufficient_credits";
+                        reason?: "paused" | "insufficient_credits" | "payg_cap_reached" | "team_payg_cap_reached";
                         charged?: {
                             /** @description Decimal credits, e.g. "12.5" */
                             total: string;
@@ -1214,6 +1429,13 @@ export interface operations {
                                 amountMinor: number;
                                 currency: string;
                             };
+                            /** @description The member's monthly PAYG cap (null: none) */
+                            paygCap: {
+                                amountMinor: number;
+                                currency: string;
+                            } | null;
+                            /** @description Credits held by open reservations (from allowance, purchases and PAYG) */
+                            held: string;
                             paused: boolean;
                         };
                     };
@@ -1247,7 +1469,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Refused (`paused` or `insufficient_credits`): nothing recorded */
+            /** @description Refused (`paused`, `insufficient_credits`, `payg_cap_reached`, `team_payg_cap_reached`): nothing recorded */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -1257,7 +1479,7 @@ export interface operations {
                         /** @enum {string} */
                         decision: "allowed" | "allowed_payg" | "refused";
                         /** @enum {string} */
-                        reason?: "paused" | "insufficient_credits";
+                        reason?: "paused" | "insufficient_credits" | "payg_cap_reached" | "team_payg_cap_reached";
                         charged?: {
                             /** @description Decimal credits, e.g. "12.5" */
                             total: string;
@@ -1289,6 +1511,13 @@ export interface operations {
                                 amountMinor: number;
                                 currency: string;
                             };
+                            /** @description The member's monthly PAYG cap (null: none) */
+                            paygCap: {
+                                amountMinor: number;
+                                currency: string;
+                            } | null;
+                            /** @description Credits held by open reservations (from allowance, purchases and PAYG) */
+                            held: string;
                             paused: boolean;
                         };
                     };
@@ -1382,6 +1611,600 @@ export interface operations {
             };
         };
     };
+    reserve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                teamId: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reservationId: string;
+                    /** @enum {string} */
+                    action: "generate_request" | "refine_request" | "write_tests" | "create_documentation" | "explain_response" | "debug_request" | "generate_collection" | "chat";
+                    credits: number | string;
+                    /** @default 300 */
+                    ttlSeconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Held until settled, released, or `expiresAt` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        reservationId: string;
+                        /** @enum {string} */
+                        status: "held";
+                        /** @description Decimal credits, e.g. "12.5" */
+                        held: string;
+                        /** @description Where the held credits come from, in the spending order */
+                        heldFrom: {
+                            /** @description Decimal credits, e.g. "12.5" */
+                            total: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            allowance: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            purchased: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            payg: string;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description Released by the workflow then, unless settled
+                         */
+                        expiresAt: string;
+                        balance: {
+                            /** Format: date-time */
+                            periodStart: string;
+                            /** Format: date-time */
+                            periodEnd: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            allowance: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            purchased: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            used: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            remaining: string;
+                            paygEnabled: boolean;
+                            paygAvailable: boolean;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            paygCredits: string;
+                            paygCharge: {
+                                amountMinor: number;
+                                currency: string;
+                            };
+                            /** @description The member's monthly PAYG cap (null: none) */
+                            paygCap: {
+                                amountMinor: number;
+                                currency: string;
+                            } | null;
+                            /** @description Credits held by open reservations (from allowance, purchases and PAYG) */
+                            held: string;
+                            paused: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input (`invalid_request`): the message says which field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`): missing, unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Refused (`paused`, `insufficient_credits`, `payg_cap_reached`, `team_payg_cap_reached`): nothing held */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        decision: "refused";
+                        /** @enum {string} */
+                        reason: "paused" | "insufficient_credits" | "payg_cap_reached" | "team_payg_cap_reached";
+                        balance: {
+                            /** Format: date-time */
+                            periodStart: string;
+                            /** Format: date-time */
+                            periodEnd: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            allowance: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            purchased: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            used: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            remaining: string;
+                            paygEnabled: boolean;
+                            paygAvailable: boolean;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            paygCredits: string;
+                            paygCharge: {
+                                amountMinor: number;
+                                currency: string;
+                            };
+                            /** @description The member's monthly PAYG cap (null: none) */
+                            paygCap: {
+                                amountMinor: number;
+                                currency: string;
+                            } | null;
+                            /** @description Credits held by open reservations (from allowance, purchases and PAYG) */
+                            held: string;
+                            paused: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description This token may not do that (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description No such team or member (`not_found`); another team's resources answer 404 too */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description This reservationId was used before with another action or amount (`idempotency_key_reused`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description The request body is larger than 16 KiB (`too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Over this token's request rate limit (`rate_limited`): retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not completed now (`unavailable`): retry with the same ids and body, which makes it safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    settleReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                teamId: string;
+                userId: string;
+                reservationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    credits: number | string;
+                };
+            };
+        };
+        responses: {
+            /** @description Settled: what was charged and the balance */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        reservationId: string;
+                        /** @enum {string} */
+                        status: "settled";
+                        /** @enum {string} */
+                        decision: "allowed" | "allowed_payg";
+                        charged: {
+                            /** @description Decimal credits, e.g. "12.5" */
+                            total: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            allowance: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            purchased: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            payg: string;
+                        };
+                        balance: {
+                            /** Format: date-time */
+                            periodStart: string;
+                            /** Format: date-time */
+                            periodEnd: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            allowance: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            purchased: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            used: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            remaining: string;
+                            paygEnabled: boolean;
+                            paygAvailable: boolean;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            paygCredits: string;
+                            paygCharge: {
+                                amountMinor: number;
+                                currency: string;
+                            };
+                            /** @description The member's monthly PAYG cap (null: none) */
+                            paygCap: {
+                                amountMinor: number;
+                                currency: string;
+                            } | null;
+                            /** @description Credits held by open reservations (from allowance, purchases and PAYG) */
+                            held: string;
+                            paused: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input (`invalid_request`), e.g. more credits than held */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`): missing, unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description This token may not do that (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description No such team, member or reservation (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description The reservation is no longer held (`reservation_not_held`): released, expired, or settled with another amount (`idempotency_key_reused`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description The request body is larger than 16 KiB (`too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Over this token's request rate limit (`rate_limited`): retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not completed now (`unavailable`): retry with the same ids and body, which makes it safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    releaseReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                teamId: string;
+                userId: string;
+                reservationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Released: the balance with the credits back */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        reservationId: string;
+                        /** @enum {string} */
+                        status: "released";
+                        /** @description It had expired already: the workflow released it at its expiresAt */
+                        expired: boolean;
+                        balance: {
+                            /** Format: date-time */
+                            periodStart: string;
+                            /** Format: date-time */
+                            periodEnd: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            allowance: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            purchased: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            used: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            remaining: string;
+                            paygEnabled: boolean;
+                            paygAvailable: boolean;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            paygCredits: string;
+                            paygCharge: {
+                                amountMinor: number;
+                                currency: string;
+                            };
+                            /** @description The member's monthly PAYG cap (null: none) */
+                            paygCap: {
+                                amountMinor: number;
+                                currency: string;
+                            } | null;
+                            /** @description Credits held by open reservations (from allowance, purchases and PAYG) */
+                            held: string;
+                            paused: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input (`invalid_request`): the message says which field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`): missing, unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description This token may not do that (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description No such team, member or reservation (`not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description The reservation was settled (`reservation_not_held`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Over this token's request rate limit (`rate_limited`): retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not completed now (`unavailable`): retry with the same ids and body, which makes it safe */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     getMemberCredits: {
         parameters: {
             query?: never;
@@ -1400,7 +2223,61 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": {
+                        teamId: string;
+                        userId: string;
+                        plan: string;
+                        planTerms: {
+                            planId: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            monthlyAllowance: string;
+                            paygAvailable: boolean;
+                            /** @description PAYG price of one credit in millionths of the currency (40000: 0.04 USD) */
+                            paygRateMicrosPerCredit: number;
+                            purchasesAllowed: boolean;
+                            /** @description Price of one purchased credit in millionths of the currency */
+                            purchaseRateMicrosPerCredit: number;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            maxPurchaseCredits: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            maxCreditsPerAction: string;
+                            currency: string;
+                            /** @description Decimal places of the minor unit (2 for USD, 0 for JPY) */
+                            currencyExponent: number;
+                        };
+                        /** @description The notifications sent to the member this period */
+                        notificationsSent: ("member_75" | "member_100" | "member_exceeded" | "member_payg_cap")[];
+                        balance: {
+                            /** Format: date-time */
+                            periodStart: string;
+                            /** Format: date-time */
+                            periodEnd: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            allowance: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            purchased: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            used: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            remaining: string;
+                            paygEnabled: boolean;
+                            paygAvailable: boolean;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            paygCredits: string;
+                            paygCharge: {
+                                amountMinor: number;
+                                currency: string;
+                            };
+                            /** @description The member's monthly PAYG cap (null: none) */
+                            paygCap: {
+                                amountMinor: number;
+                                currency: string;
+                            } | null;
+                            /** @description Credits held by open reservations (from allowance, purchases and PAYG) */
+                            held: string;
+                            paused: boolean;
+                        };
+                    };
                 };
             };
             /** @description Bad input (`invalid_request`): the message says which field and why */
@@ -1505,6 +2382,8 @@ export interface operations {
             content: {
                 "application/json": {
                     enabled: boolean;
+                    /** @description Monthly cap on the PAYG charges; null: none; absent: unchanged */
+                    monthlyCapMinor?: number | null;
                 };
             };
         };
@@ -1515,7 +2394,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": {
+                        teamId: string;
+                        userId: string;
+                        balance: {
+                            /** Format: date-time */
+                            periodStart: string;
+                            /** Format: date-time */
+                            periodEnd: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            allowance: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            purchased: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            used: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            remaining: string;
+                            paygEnabled: boolean;
+                            paygAvailable: boolean;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            paygCredits: string;
+                            paygCharge: {
+                                amountMinor: number;
+                                currency: string;
+                            };
+                            /** @description The member's monthly PAYG cap (null: none) */
+                            paygCap: {
+                                amountMinor: number;
+                                currency: string;
+                            } | null;
+                            /** @description Credits held by open reservations (from allowance, purchases and PAYG) */
+                            held: string;
+                            paused: boolean;
+                        };
+                    };
                 };
             };
             /** @description Bad input (`invalid_request`): the message says which field and why */
@@ -1659,7 +2571,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": {
+                        purchaseId: string;
+                        /** @description Decimal credits, e.g. "12.5" */
+                        credits: string;
+                        price: {
+                            amountMinor: number;
+                            currency: string;
+                        };
+                        balance: {
+                            /** Format: date-time */
+                            periodStart: string;
+                            /** Format: date-time */
+                            periodEnd: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            allowance: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            purchased: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            used: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            remaining: string;
+                            paygEnabled: boolean;
+                            paygAvailable: boolean;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            paygCredits: string;
+                            paygCharge: {
+                                amountMinor: number;
+                                currency: string;
+                            };
+                            /** @description The member's monthly PAYG cap (null: none) */
+                            paygCap: {
+                                amountMinor: number;
+                                currency: string;
+                            } | null;
+                            /** @description Credits held by open reservations (from allowance, purchases and PAYG) */
+                            held: string;
+                            paused: boolean;
+                        };
+                    };
                 };
             };
             /** @description Bought: the credits, their price and the balance */
@@ -1668,7 +2618,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": {
+                        purchaseId: string;
+                        /** @description Decimal credits, e.g. "12.5" */
+                        credits: string;
+                        price: {
+                            amountMinor: number;
+                            currency: string;
+                        };
+                        balance: {
+                            /** Format: date-time */
+                            periodStart: string;
+                            /** Format: date-time */
+                            periodEnd: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            allowance: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            purchased: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            used: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            remaining: string;
+                            paygEnabled: boolean;
+                            paygAvailable: boolean;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            paygCredits: string;
+                            paygCharge: {
+                                amountMinor: number;
+                                currency: string;
+                            };
+                            /** @description The member's monthly PAYG cap (null: none) */
+                            paygCap: {
+                                amountMinor: number;
+                                currency: string;
+                            } | null;
+                            /** @description Credits held by open reservations (from allowance, purchases and PAYG) */
+                            held: string;
+                            paused: boolean;
+                        };
+                    };
                 };
             };
             /** @description Bad input (`invalid_request`): the message says which field and why */
@@ -1825,7 +2813,65 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": {
+                        teamId: string;
+                        plan: string;
+                        planTerms: {
+                            planId: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            monthlyAllowance: string;
+                            paygAvailable: boolean;
+                            /** @description PAYG price of one credit in millionths of the currency (40000: 0.04 USD) */
+                            paygRateMicrosPerCredit: number;
+                            purchasesAllowed: boolean;
+                            /** @description Price of one purchased credit in millionths of the currency */
+                            purchaseRateMicrosPerCredit: number;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            maxPurchaseCredits: string;
+                            /** @description Decimal credits, e.g. "12.5" */
+                            maxCreditsPerAction: string;
+                            currency: string;
+                            /** @description Decimal places of the minor unit (2 for USD, 0 for JPY) */
+                            currencyExponent: number;
+                        };
+                        members: {
+                            userId: string;
+                            email: string;
+                            roles: string[];
+                            balance: {
+                                /** Format: date-time */
+                                periodStart: string;
+                                /** Format: date-time */
+                                periodEnd: string;
+                                /** @description Decimal credits, e.g. "12.5" */
+                                allowance: string;
+                                /** @description Decimal credits, e.g. "12.5" */
+                                purchased: string;
+                                /** @description Decimal credits, e.g. "12.5" */
+                                used: string;
+                                /** @description Decimal credits, e.g. "12.5" */
+                                remaining: string;
+                                paygEnabled: boolean;
+                                paygAvailable: boolean;
+                                /** @description Decimal credits, e.g. "12.5" */
+                                paygCredits: string;
+                                paygCharge: {
+                                    amountMinor: number;
+                                    currency: string;
+                                };
+                                /** @description The member's monthly PAYG cap (null: none) */
+                                paygCap: {
+                                    amountMinor: number;
+                                    currency: string;
+                                } | null;
+                                /** @description Credits held by open reservations (from allowance, purchases and PAYG) */
+                                held: string;
+                                paused: boolean;
+                            };
+                        }[];
+                        /** @description The cursor of the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
                 };
             };
             /** @description Bad input (`invalid_request`): the message says which field and why */
