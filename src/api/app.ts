@@ -12,6 +12,7 @@ import { createGuard, rateLimitKey, type RateLimiter } from './access';
 import { Authenticator } from './auth';
 import { lookups, type AppDeps, type RouteModule } from './context';
 import { Metrics } from './metrics';
+import { openApiOptions } from './openapi';
 import { consumptionRoutes } from './routes/consumptions';
 import { creditRoutes } from './routes/credits';
 import { invoiceRoutes } from './routes/invoices';
@@ -105,13 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const limiter = app.createRateLimit() as unknown as RateLimiter;
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'AI credits API', version: '1.0.0' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  await app.register(swagger, openApiOptions);
 
   app.decorateRequest('principal', undefined as unknown as never);
   app.addHook('onResponse', async (req, reply) => {

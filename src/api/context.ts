@@ -29,7 +29,11 @@ export interface AppDeps {
   teams: TeamStore;
   tokens: TokenStore;
   audit: AuditStore;
-  accessChanges: AccessChangeStore;
+  /**
+   * Carries changes of access between API instances. Without it no token is cached: only the OpenAPI tool (no
+   * database, no requests) builds the app so.
+   */
+  accessChanges?: AccessChangeStore;
   /** Runs `fn` in one PostgreSQL transaction with the access stores bound to it. */
   transaction<T>(fn: (stores: AccessStores) => Promise<T>): Promise<T>;
   ledger: LedgerStore;

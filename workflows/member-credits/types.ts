@@ -47,7 +47,8 @@ export interface InvoiceCharge {
 }
 
 /** `member_payg_cap`: a PAYG spend was refused at the member's monthly cap (Billing is told). */
-export type MemberNotificationKind = 'member_75' | 'member_100' | 'member_exceeded' | 'member_payg_cap';
+export const MEMBER_NOTIFICATION_KINDS = ['member_75', 'member_100', 'member_exceeded', 'member_payg_cap'] as const;
+export type MemberNotificationKind = (typeof MEMBER_NOTIFICATION_KINDS)[number];
 
 export interface MemberNotification {
   /** Unique per member, period and kind: at most one per period, whatever the retries. */

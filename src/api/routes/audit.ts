@@ -2,7 +2,7 @@
 import { badRequest } from '../../errors';
 import type { AuditEvent } from '../../db/audit-store';
 import type { RouteContext } from '../context';
-import { idCursor, pageQuery, pageSize, teamParams } from '../schemas';
+import { described, errorResponses, idCursor, pageQuery, pageSize, teamParams } from '../schemas';
 import { iso } from '../views';
 
 const auditQuery = {
@@ -34,7 +34,20 @@ export function auditView(e: AuditEvent) {
 export function auditRoutes({ app, deps, guard, loadTeam }: RouteContext): void {
   app.get(
     '/v1/teams/:teamId/audit',
-    { schema: { params: teamParams, querystring: auditQuery }, onRequest: guard('admin', 'billing', 'finance') },
+    {
+      schema: {
+        summary: "Read a team's audit trail",
+        operationId: 'listAudit',
+        tags: ['audit'],
+        description:
+          'A team admin, Billing or finance: members added, changed or removed, tokens issued and revoked, PAYG ' +
+          'toggled, caps set, credits bought; oldest first. Never a token itself.',
+        params: teamParams,
+        querystring: auditQuery,
+        response: { 200: described('A page of events, oldest first'), ...errorResponses({ 400: true, 404: true }) },
+      },
+      onRequest: guard('admin', 'billing', 'finance'),
+    },
     async (req) => {
       const { teamId } = req.params as { teamId: string };
       const q = req.query as { after?: string; cursor?: string; limit?: string };

@@ -4,7 +4,7 @@ import { AGENT_ACTIONS } from '../../../workflows/domain/plans';
 import type { Charged } from '../../../workflows/member-credits/types';
 import type { ConsumeAnswer } from '../../db/credit-store';
 import type { RouteContext } from '../context';
-import { balance, creditsIn, creditsOut, key, memberParams } from '../schemas';
+import { balance, charged, creditsIn, errorResponses, key, memberParams } from '../schemas';
 import { balanceView, parseAmount } from '../views';
 
 const consumeBody = {
@@ -19,11 +19,7 @@ const consumeResponse = {
   properties: {
     decision: { type: 'string', enum: ['allowed', 'allowed_payg', 'refused'] },
     reason: { type: 'string', enum: ['paused', 'insufficient_credits', 'payg_cap_reached', 'team_payg_cap_reached'] },
-    charged: {
-      type: 'object',
-      properties: { total: creditsOut, allowance: creditsOut, purchased: creditsOut, payg: creditsOut },
-      required: ['total', 'allowance', 'purchased', 'payg'],
-    },
+    charged,
     balance,
   },
   required: ['decision', 'balance'],
@@ -33,7 +29,34 @@ export function consumptionRoutes({ app, deps, guard, metrics }: RouteContext): 
   app.post(
     '/v1/teams/:teamId/members/:userId/consumptions',
     {
-      schema: { params: memberParams, body: consumeBody, response: { 200: consumeResponse, 402: consumeResponse } },
+      schema: {
+        summary: 'Record a consumption',
+        operationId: 'consume',
+        tags: ['credits'],
+        description:
+          'The agent service or the member. Answers at once whether the action is allowed (from credits, or billed ' +
+          'as pay-as-you-go) or refused (402: nothing recorded). `requestId` makes it idempotent: the same id again ' +
+          'answers the first answer.',
+        params: memberParams,
+        body: consumeBody,
+        response: {
+          200: {
+            ...consumeResponse,
+            description: 'Allowed: from credits (`allowed`) or billed as PAYG (`allowed_payg`)',
+          },
+          402: {
+            ...consumeResponse,
+            description:
+              'Refused (`paused`, `insufficient_credits`, `payg_cap_reached`, `team_payg_cap_reached`): nothing recorded',
+          },
+          ...errorResponses({
+            400: true,
+            404: true,
+            409: 'This requestId was used before with another action or amount (`idempotency_key_reused`)',
+            413: true,
+          }),
+        },
+      },
       onRequest: guard('agent', 'self'),
     },
     async (req, reply) => {

@@ -1,9 +1,21 @@
 /** A member's credits: the balance, the PAYG switch (Billing) and credit purchases (Billing, paid plans). */
 import { formatCredits } from '../../../workflows/domain/credits';
+import { MEMBER_NOTIFICATION_KINDS } from '../../../workflows/member-credits/types';
 import { ApiError, notFound } from '../../errors';
 import { actorOf } from '../auth';
 import type { RouteContext } from '../context';
-import { capMinor, creditsIn, key, memberParams } from '../schemas';
+import {
+  balance,
+  capMinor,
+  creditsIn,
+  creditsOut,
+  errorResponses,
+  id,
+  key,
+  memberParams,
+  money,
+  planTerms,
+} from '../schemas';
 import { balanceView, parseAmount, planTermsView } from '../views';
 
 const paygBody = {
@@ -23,10 +35,52 @@ const purchaseBody = {
   additionalProperties: false,
 } as const;
 
+const memberCreditsResponse = {
+  type: 'object',
+  properties: {
+    teamId: id,
+    userId: id,
+    plan: { type: 'string' },
+    planTerms,
+    notificationsSent: {
+      type: 'array',
+      items: { type: 'string', enum: [...MEMBER_NOTIFICATION_KINDS] },
+      description: 'The notifications sent to the member this period',
+    },
+    balance,
+  },
+  required: ['teamId', 'userId', 'plan', 'planTerms', 'notificationsSent', 'balance'],
+} as const;
+
+const memberBalanceResponse = {
+  type: 'object',
+  properties: { teamId: id, userId: id, balance },
+  required: ['teamId', 'userId', 'balance'],
+} as const;
+
+const purchaseResponse = {
+  type: 'object',
+  properties: { purchaseId: key, credits: creditsOut, price: money, balance },
+  required: ['purchaseId', 'credits', 'price', 'balance'],
+} as const;
+
 export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: RouteContext): void {
   app.get(
     '/v1/teams/:teamId/members/:userId/credits',
-    { schema: { params: memberParams }, onRequest: guard('self', 'admin', 'billing', 'finance') },
+    {
+      schema: {
+        summary: "Read a member's credits",
+        operationId: 'getMemberCredits',
+        tags: ['credits'],
+        description: 'The member, a team admin, Billing or finance: the live balance of the current period.',
+        params: memberParams,
+        response: {
+          200: { ...memberCreditsResponse, description: 'The balance, the plan and the notifications sent' },
+          ...errorResponses({ 400: true, 404: true }),
+        },
+      },
+      onRequest: guard('self', 'admin', 'billing', 'finance'),
+    },
     async (req) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       await requireActiveMember(teamId, userId);
@@ -44,7 +98,29 @@ export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: 
 
   app.put(
     '/v1/teams/:teamId/members/:userId/payg',
-    { schema: { params: memberParams, body: paygBody }, onRequest: guard('billing') },
+    {
+      schema: {
+        summary: 'Turn pay-as-you-go on or off for a member',
+        operationId: 'setPayg',
+        tags: ['credits'],
+        description:
+          'Billing only. Off while in overage pauses the member at once; on resumes at once. `monthlyCapMinor` caps ' +
+          "the member's PAYG charges of a period (null: no cap; absent: unchanged): past it, consumptions and " +
+          'reservations are refused with `payg_cap_reached`.',
+        params: memberParams,
+        body: paygBody,
+        response: {
+          200: { ...memberBalanceResponse, description: 'The balance after the change' },
+          ...errorResponses({
+            400: true,
+            404: true,
+            413: true,
+            422: "Pay-as-you-go is not available on the team's plan (`not_allowed`)",
+          }),
+        },
+      },
+      onRequest: guard('billing'),
+    },
     async (req) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       const setting = req.body as { enabled: boolean; monthlyCapMinor?: number | null };
@@ -82,7 +158,30 @@ export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: 
 
   app.post(
     '/v1/teams/:teamId/members/:userId/credit-purchases',
-    { schema: { params: memberParams, body: purchaseBody }, onRequest: guard('billing') },
+    {
+      schema: {
+        summary: 'Buy credits for a member',
+        operationId: 'purchaseCredits',
+        tags: ['credits'],
+        description:
+          'Billing only, on plans that sell credits. Added to the current period, spent after the allowance, charged ' +
+          'on the open invoice at once. `purchaseId` makes it idempotent.',
+        params: memberParams,
+        body: purchaseBody,
+        response: {
+          200: { ...purchaseResponse, description: 'This purchaseId was recorded before: its first answer' },
+          201: { ...purchaseResponse, description: 'Bought: the credits, their price and the balance' },
+          ...errorResponses({
+            400: true,
+            404: true,
+            409: 'This purchaseId was used before with another amount (`idempotency_key_reused`)',
+            413: true,
+            422: "The team's plan does not sell credits (`not_allowed`)",
+          }),
+        },
+      },
+      onRequest: guard('billing'),
+    },
     async (req, reply) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       const body = req.body as { purchaseId: string; credits: unknown };

@@ -2,7 +2,7 @@
 import { formatCredits } from '../../../workflows/domain/credits';
 import { notFound } from '../../errors';
 import type { RouteContext } from '../context';
-import { idCursor, pageQuery, pageSize, teamParams } from '../schemas';
+import { described, errorResponses, idCursor, pageQuery, pageSize, teamParams } from '../schemas';
 import { iso } from '../views';
 
 const invoiceParams = {
@@ -20,7 +20,18 @@ const invoiceListQuery = {
 export function invoiceRoutes({ app, deps, guard, loadTeam }: RouteContext): void {
   app.get(
     '/v1/teams/:teamId/invoices',
-    { schema: { params: teamParams, querystring: invoiceListQuery }, onRequest: guard('billing', 'finance') },
+    {
+      schema: {
+        summary: "List a team's invoices",
+        operationId: 'listInvoices',
+        tags: ['invoices'],
+        description: 'Billing or finance: newest first, without lines.',
+        params: teamParams,
+        querystring: invoiceListQuery,
+        response: { 200: described('A page of invoices, newest first'), ...errorResponses({ 400: true, 404: true }) },
+      },
+      onRequest: guard('billing', 'finance'),
+    },
     async (req) => {
       const { teamId } = req.params as { teamId: string };
       const { limit, cursor } = req.query as { limit?: string; cursor?: string };
@@ -38,7 +49,22 @@ export function invoiceRoutes({ app, deps, guard, loadTeam }: RouteContext): voi
 
   app.get(
     '/v1/teams/:teamId/invoices/preview',
-    { schema: { params: teamParams }, onRequest: guard('billing', 'finance') },
+    {
+      schema: {
+        summary: 'Preview the open invoice',
+        operationId: 'getInvoicePreview',
+        tags: ['invoices'],
+        description:
+          "Billing or finance: the charges posted so far and the PAYG accruing this period, until the period's " +
+          'invoice is finalized.',
+        params: teamParams,
+        response: {
+          200: described('Posted lines, accruing PAYG and the estimated total'),
+          ...errorResponses({ 400: true, 404: true }),
+        },
+      },
+      onRequest: guard('billing', 'finance'),
+    },
     async (req) => {
       const { teamId } = req.params as { teamId: string };
       const team = await loadTeam(teamId);
@@ -76,7 +102,20 @@ export function invoiceRoutes({ app, deps, guard, loadTeam }: RouteContext): voi
 
   app.get(
     '/v1/teams/:teamId/invoices/:invoiceId',
-    { schema: { params: invoiceParams }, onRequest: guard('billing', 'finance') },
+    {
+      schema: {
+        summary: 'Read an invoice with its lines',
+        operationId: 'getInvoice',
+        tags: ['invoices'],
+        description: 'Billing or finance.',
+        params: invoiceParams,
+        response: {
+          200: described('The invoice with its lines'),
+          ...errorResponses({ 400: true, 404: 'No such team or invoice (`not_found`)' }),
+        },
+      },
+      onRequest: guard('billing', 'finance'),
+    },
     async (req) => {
       const { teamId, invoiceId } = req.params as { teamId: string; invoiceId: string };
       const invoice = await deps.invoices.get(teamId, invoiceId);

@@ -2,7 +2,7 @@
 import { formatCredits } from '../../../workflows/domain/credits';
 import { badRequest } from '../../errors';
 import type { RouteContext } from '../context';
-import { id, idCursor, teamParams } from '../schemas';
+import { described, errorResponses, id, idCursor, teamParams } from '../schemas';
 import { iso } from '../views';
 
 /** Larger pages than other lists: finance reads whole periods (the route answered up to 10,000 rows before). */
@@ -27,7 +27,20 @@ const ledgerQuery = {
 export function ledgerRoutes({ app, deps, guard, loadTeam }: RouteContext): void {
   app.get(
     '/v1/teams/:teamId/ledger',
-    { schema: { params: teamParams, querystring: ledgerQuery }, onRequest: guard('finance') },
+    {
+      schema: {
+        summary: "Read a team's ledger",
+        operationId: 'listLedger',
+        tags: ['ledger'],
+        description:
+          'Finance only: grants, consumption, PAYG, purchases, expiries and adjustments in id order, optionally of ' +
+          'one period or member.',
+        params: teamParams,
+        querystring: ledgerQuery,
+        response: { 200: described('A page of ledger rows in id order'), ...errorResponses({ 400: true, 404: true }) },
+      },
+      onRequest: guard('finance'),
+    },
     async (req) => {
       const { teamId } = req.params as { teamId: string };
       const q = req.query as { periodStart?: string; userId?: string; limit?: string; cursor?: string };

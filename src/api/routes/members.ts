@@ -8,7 +8,7 @@ import { ApiError, forbidden, notFound } from '../../errors';
 import type { Member, Role } from '../../db/team-store';
 import { actorOf, type Principal } from '../auth';
 import type { RouteContext } from '../context';
-import { memberParams } from '../schemas';
+import { described, errorResponses, memberParams, noContent } from '../schemas';
 
 const putMemberBody = {
   type: 'object',
@@ -49,7 +49,28 @@ export function memberRoutes({ app, deps, guard, auth, metrics }: RouteContext):
 
   app.put(
     '/v1/teams/:teamId/members/:userId',
-    { schema: { params: memberParams, body: putMemberBody }, onRequest: guard('provisioning', 'admin') },
+    {
+      schema: {
+        summary: 'Add or update a member',
+        operationId: 'putMember',
+        tags: ['members'],
+        description:
+          'Provisioning or a team admin. Only provisioning or a Billing member grants or takes the billing role, or ' +
+          'changes a Billing member. A member added mid-period gets the full allowance at once.',
+        params: memberParams,
+        body: putMemberBody,
+        response: {
+          200: described('The member as stored'),
+          ...errorResponses({
+            400: true,
+            404: true,
+            409: 'It would leave a paid team without a Billing member (`last_billing_member`)',
+            413: true,
+          }),
+        },
+      },
+      onRequest: guard('provisioning', 'admin'),
+    },
     async (req) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       const { email, roles } = req.body as { email: string; roles: Role[] };
@@ -95,7 +116,26 @@ export function memberRoutes({ app, deps, guard, auth, metrics }: RouteContext):
 
   app.delete(
     '/v1/teams/:teamId/members/:userId',
-    { schema: { params: memberParams }, onRequest: guard('provisioning', 'admin') },
+    {
+      schema: {
+        summary: 'Remove a member',
+        operationId: 'removeMember',
+        tags: ['members'],
+        description:
+          "Provisioning or a team admin (a Billing member only by provisioning or Billing). Closes the member's " +
+          'period (unused credits expire, PAYG charges are posted) and revokes their tokens.',
+        params: memberParams,
+        response: {
+          204: noContent('Removed'),
+          ...errorResponses({
+            400: true,
+            404: 'No such team, or no such member in it, also once removed (`not_found`)',
+            409: 'It would leave a paid team without a Billing member (`last_billing_member`)',
+          }),
+        },
+      },
+      onRequest: guard('provisioning', 'admin'),
+    },
     async (req, reply) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
       const p = req.principal;

@@ -6,7 +6,7 @@
 import { AGENT_ACTIONS } from '../../../workflows/domain/plans';
 import { DEFAULT_RESERVATION_TTL_MS, MAX_RESERVATION_TTL_MS } from '../../../workflows/member-credits/state';
 import type { RouteContext } from '../context';
-import { balance, creditsIn, creditsOut, key, memberParams } from '../schemas';
+import { balance, charged, creditsIn, creditsOut, errorResponses, key, memberParams } from '../schemas';
 import { balanceView, iso, parseAmount } from '../views';
 import { chargedView } from './consumptions';
 
@@ -37,26 +37,56 @@ const settleBody = {
   additionalProperties: false,
 } as const;
 
-const charged = {
-  type: 'object',
-  properties: { total: creditsOut, allowance: creditsOut, purchased: creditsOut, payg: creditsOut },
-  required: ['total', 'allowance', 'purchased', 'payg'],
-} as const;
-
-const reserveResponse = {
+const heldResponse = {
   type: 'object',
   properties: {
     reservationId,
     status: { type: 'string', enum: ['held'] },
-    decision: { type: 'string', enum: ['refused'] },
-    reason: { type: 'string' },
     held: creditsOut,
-    heldFrom: charged,
-    expiresAt: { type: 'string', format: 'date-time' },
+    heldFrom: { ...charged, description: 'Where the held credits come from, in the spending order' },
+    expiresAt: { type: 'string', format: 'date-time', description: 'Released by the workflow then, unless settled' },
     balance,
   },
-  required: ['balance'],
+  required: ['reservationId', 'status', 'held', 'heldFrom', 'expiresAt', 'balance'],
 } as const;
+
+const refusedResponse = {
+  type: 'object',
+  properties: {
+    decision: { type: 'string', enum: ['refused'] },
+    reason: { type: 'string', enum: ['paused', 'insufficient_credits', 'payg_cap_reached', 'team_payg_cap_reached'] },
+    balance,
+  },
+  required: ['decision', 'reason', 'balance'],
+} as const;
+
+const settledResponse = {
+  type: 'object',
+  properties: {
+    reservationId,
+    status: { type: 'string', enum: ['settled'] },
+    decision: { type: 'string', enum: ['allowed', 'allowed_payg'] },
+    charged,
+    balance,
+  },
+  required: ['reservationId', 'status', 'decision', 'charged', 'balance'],
+} as const;
+
+const releasedResponse = {
+  type: 'object',
+  properties: {
+    reservationId,
+    status: { type: 'string', enum: ['released'] },
+    expired: { type: 'boolean', description: 'It had expired already: the workflow released it at its expiresAt' },
+    balance,
+  },
+  required: ['reservationId', 'status', 'expired', 'balance'],
+} as const;
+
+/** Settling or releasing what is no longer held (spec §14). */
+const NOT_HELD =
+  'The reservation is no longer held (`reservation_not_held`): released, expired, or settled with another amount ' +
+  '(`idempotency_key_reused`)';
 
 export function reservationRoutes({ app, deps, guard, metrics }: RouteContext): void {
   const base = '/v1/teams/:teamId/members/:userId/reservations';
@@ -64,7 +94,31 @@ export function reservationRoutes({ app, deps, guard, metrics }: RouteContext): 
   app.post(
     base,
     {
-      schema: { params: memberParams, body: reserveBody, response: { 200: reserveResponse, 402: reserveResponse } },
+      schema: {
+        summary: 'Reserve credits for an action',
+        operationId: 'reserve',
+        tags: ['reservations'],
+        description:
+          'The agent service or the member. Holds up to `credits` for an action whose cost is known only after it ' +
+          'ran: they leave `remaining` at once, nothing is charged until settled. Refused (402: nothing held) as a ' +
+          'consumption would be. `reservationId` makes it idempotent: the same id again answers the first answer.',
+        params: memberParams,
+        body: reserveBody,
+        response: {
+          200: { ...heldResponse, description: 'Held until settled, released, or `expiresAt`' },
+          402: {
+            ...refusedResponse,
+            description:
+              'Refused (`paused`, `insufficient_credits`, `payg_cap_reached`, `team_payg_cap_reached`): nothing held',
+          },
+          ...errorResponses({
+            400: true,
+            404: true,
+            409: 'This reservationId was used before with another action or amount (`idempotency_key_reused`)',
+            413: true,
+          }),
+        },
+      },
       onRequest: guard('agent', 'self'),
     },
     async (req, reply) => {
@@ -95,7 +149,28 @@ export function reservationRoutes({ app, deps, guard, metrics }: RouteContext): 
 
   app.post(
     `${base}/:reservationId/settle`,
-    { schema: { params: reservationParams, body: settleBody }, onRequest: guard('agent', 'self') },
+    {
+      schema: {
+        summary: 'Settle a reservation at its real cost',
+        operationId: 'settleReservation',
+        tags: ['reservations'],
+        description:
+          'Records `credits` (0 ≤ credits ≤ held) as a consumption, with its thresholds, notifications and PAYG ' +
+          'charge, and gives the rest back. The same settle again answers the first answer.',
+        params: reservationParams,
+        body: settleBody,
+        response: {
+          200: { ...settledResponse, description: 'Settled: what was charged and the balance' },
+          ...errorResponses({
+            400: 'Bad input (`invalid_request`), e.g. more credits than held',
+            404: 'No such team, member or reservation (`not_found`)',
+            409: NOT_HELD,
+            413: true,
+          }),
+        },
+      },
+      onRequest: guard('agent', 'self'),
+    },
     async (req) => {
       const {
         teamId,
@@ -117,7 +192,24 @@ export function reservationRoutes({ app, deps, guard, metrics }: RouteContext): 
 
   app.delete(
     `${base}/:reservationId`,
-    { schema: { params: reservationParams }, onRequest: guard('agent', 'self') },
+    {
+      schema: {
+        summary: 'Release a reservation',
+        operationId: 'releaseReservation',
+        tags: ['reservations'],
+        description: 'Gives the held credits back without charging anything. The same release again answers the same.',
+        params: reservationParams,
+        response: {
+          200: { ...releasedResponse, description: 'Released: the balance with the credits back' },
+          ...errorResponses({
+            400: true,
+            404: 'No such team, member or reservation (`not_found`)',
+            409: 'The reservation was settled (`reservation_not_held`)',
+          }),
+        },
+      },
+      onRequest: guard('agent', 'self'),
+    },
     async (req) => {
       const {
         teamId,

@@ -2,7 +2,7 @@
 import { ApiError, badRequest, notFound } from '../../errors';
 import { actorOf } from '../auth';
 import type { RouteContext } from '../context';
-import { capMinor, id, money, teamParams } from '../schemas';
+import { capMinor, described, errorResponses, id, money, teamParams } from '../schemas';
 
 const createTeamBody = {
   type: 'object',
@@ -30,7 +30,18 @@ const paygCapResponse = {
 } as const;
 
 export function teamRoutes({ app, deps, guard }: RouteContext): void {
-  app.post('/v1/teams', { schema: { body: createTeamBody }, onRequest: guard('provisioning') }, async (req, reply) => {
+  const schema = {
+    summary: 'Create a team',
+    operationId: 'createTeam',
+    tags: ['teams'],
+    description: 'Provisioning only. The team starts its first billing period at once.',
+    body: createTeamBody,
+    response: {
+      201: described('The team as created'),
+      ...errorResponses({ 400: true, 409: 'A team with this teamId exists already (`conflict`)', 413: true }),
+    },
+  };
+  app.post('/v1/teams', { schema, onRequest: guard('provisioning') }, async (req, reply) => {
     const body = req.body as { teamId: string; plan: string; billingAnchorDay: number; paygThresholdMinor?: number };
     if (!deps.plans.get(body.plan))
       throw badRequest(`unknown plan ${body.plan}; plans: ${deps.plans.ids().join(', ')}`);
@@ -63,7 +74,20 @@ export function teamRoutes({ app, deps, guard }: RouteContext): void {
   app.put(
     '/v1/teams/:teamId/payg-cap',
     {
-      schema: { params: teamParams, body: paygCapBody, response: { 200: paygCapResponse } },
+      schema: {
+        summary: "Set the team's monthly PAYG cap",
+        operationId: 'setTeamPaygCap',
+        tags: ['teams'],
+        description:
+          "Billing only. The team's PAYG charges of a period never pass it, whichever members spend: past it, " +
+          'consumptions and reservations are refused with `team_payg_cap_reached`. Null removes it.',
+        params: teamParams,
+        body: paygCapBody,
+        response: {
+          200: { ...paygCapResponse, description: 'The cap as set' },
+          ...errorResponses({ 400: true, 404: 'No such team (`not_found`)', 413: true }),
+        },
+      },
       onRequest: guard('billing'),
     },
     async (req) => {

@@ -8,7 +8,7 @@ import { badRequest, forbidden, notFound } from '../../errors';
 import { DEFAULT_TOKEN_TTL_DAYS, MAX_TOKEN_TTL_DAYS, type TokenInfo } from '../../db/token-store';
 import { actorOf } from '../auth';
 import type { RouteContext } from '../context';
-import { id, idCursor, pageQuery, pageSize, teamParams } from '../schemas';
+import { described, errorResponses, id, idCursor, noContent, pageQuery, pageSize, teamParams } from '../schemas';
 import { iso } from '../views';
 
 const TOKEN_ID_PATTERN = '^tok_[0-9a-f]{20}$';
@@ -76,7 +76,20 @@ export function tokenView(t: TokenInfo, now = Date.now()) {
 }
 
 export function tokenRoutes({ app, deps, guard, auth, loadTeam }: RouteContext): void {
-  app.post('/v1/tokens', { schema: { body: tokenBody }, onRequest: guard('provisioning') }, async (req, reply) => {
+  const issueSchema = {
+    summary: 'Issue a token',
+    operationId: 'issueToken',
+    tags: ['tokens'],
+    description:
+      'Provisioning only. A member token acts as that member; a service token (`agent` or `finance`) acts for the ' +
+      'team it names, or for every team with `scope: "global"`.',
+    body: tokenBody,
+    response: {
+      201: described('The token: its secret `token` is in this answer only'),
+      ...errorResponses({ 400: true, 404: 'No such team, or no such member in it (`not_found`)', 413: true }),
+    },
+  };
+  app.post('/v1/tokens', { schema: issueSchema, onRequest: guard('provisioning') }, async (req, reply) => {
     const body = req.body as TokenBody;
     const subject = await subjectOf(body);
     const issued = await deps.transaction(async (s) => {
@@ -131,7 +144,22 @@ export function tokenRoutes({ app, deps, guard, auth, loadTeam }: RouteContext):
 
   app.delete(
     '/v1/tokens/:tokenId',
-    { schema: { params: tokenParams }, onRequest: guard('provisioning', 'admin') },
+    {
+      schema: {
+        summary: 'Revoke a token',
+        operationId: 'revokeToken',
+        tags: ['tokens'],
+        description:
+          "Provisioning, or an admin of the token's team (a Billing member's token only by Billing). Every API " +
+          'instance refuses the token within a second.',
+        params: tokenParams,
+        response: {
+          204: noContent('Revoked (also when revoked before)'),
+          ...errorResponses({ 400: true, 404: 'No such token, or not one of your team (`not_found`)' }),
+        },
+      },
+      onRequest: guard('provisioning', 'admin'),
+    },
     async (req, reply) => {
       const { tokenId } = req.params as { tokenId: string };
       const p = req.principal;
@@ -165,7 +193,18 @@ export function tokenRoutes({ app, deps, guard, auth, loadTeam }: RouteContext):
 
   app.get(
     '/v1/teams/:teamId/tokens',
-    { schema: { params: teamParams, querystring: tokenListQuery }, onRequest: guard('provisioning', 'admin') },
+    {
+      schema: {
+        summary: "List a team's tokens",
+        operationId: 'listTeamTokens',
+        tags: ['tokens'],
+        description: 'Provisioning or a team admin: label, owner, created, last used, expiry; never the secret.',
+        params: teamParams,
+        querystring: tokenListQuery,
+        response: { 200: described('A page of tokens, oldest first'), ...errorResponses({ 400: true, 404: true }) },
+      },
+      onRequest: guard('provisioning', 'admin'),
+    },
     async (req) => {
       const { teamId } = req.params as { teamId: string };
       const { limit, cursor } = req.query as { limit?: string; cursor?: string };

@@ -8,7 +8,7 @@ import type { PlanTerms } from '../../../workflows/domain/plans';
 import type { DailyUsage } from '../../db/usage-history-store';
 import { notFound } from '../../errors';
 import type { RouteContext } from '../context';
-import { creditsOut, errorBody, memberParams, money, teamParams } from '../schemas';
+import { creditsOut, errorResponses, memberParams, money, teamParams } from '../schemas';
 import { iso } from '../views';
 
 const dayFigures = {
@@ -65,7 +65,7 @@ const teamHistory = {
   required: [...historyRequired, 'paygThreshold', 'paygCap'],
 } as const;
 
-const errors = { 401: errorBody, 403: errorBody, 404: errorBody } as const;
+const errors = errorResponses({ 400: true, 404: true });
 
 export function usageHistoryRoutes({ app, deps, guard, requireActiveMember }: RouteContext): void {
   /** The team, its plan and its current period; 404 for a team that does not exist. */
@@ -83,6 +83,9 @@ export function usageHistoryRoutes({ app, deps, guard, requireActiveMember }: Ro
     {
       schema: {
         summary: "A member's usage per day this billing period",
+        operationId: 'getMemberDailyUsage',
+        tags: ['usage'],
+        description: 'The member, a team admin, Billing or finance.',
         params: memberParams,
         response: { 200: memberHistory, ...errors },
       },
@@ -101,6 +104,9 @@ export function usageHistoryRoutes({ app, deps, guard, requireActiveMember }: Ro
     {
       schema: {
         summary: "The team's usage per day this billing period, with its PAYG threshold and cap",
+        operationId: 'getTeamDailyUsage',
+        tags: ['usage'],
+        description: 'A team admin or Billing.',
         params: teamParams,
         response: { 200: teamHistory, ...errors },
       },

@@ -1,6 +1,6 @@
 /** The team's resource usage: every member's balance this period, a page at a time (Admin, Billing). */
 import type { RouteContext } from '../context';
-import { pageQuery, pageSize, teamParams } from '../schemas';
+import { balance, errorResponses, id, pageQuery, pageSize, planTerms, teamParams } from '../schemas';
 import { balanceView, planTermsView } from '../views';
 
 const usageQuery = {
@@ -12,10 +12,51 @@ const usageQuery = {
   additionalProperties: false,
 } as const;
 
+const usagePage = {
+  type: 'object',
+  properties: {
+    teamId: id,
+    plan: { type: 'string' },
+    planTerms,
+    members: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          userId: id,
+          email: { type: 'string' },
+          roles: { type: 'array', items: { type: 'string' } },
+          balance,
+        },
+        required: ['userId', 'email', 'roles', 'balance'],
+      },
+    },
+    nextCursor: {
+      anyOf: [{ type: 'string' }, { type: 'null' }],
+      description: 'The cursor of the next page; null on the last page',
+    },
+  },
+  required: ['teamId', 'plan', 'planTerms', 'members', 'nextCursor'],
+} as const;
+
 export function usageRoutes({ app, deps, guard }: RouteContext): void {
   app.get(
     '/v1/teams/:teamId/usage',
-    { schema: { params: teamParams, querystring: usageQuery }, onRequest: guard('admin', 'billing') },
+    {
+      schema: {
+        summary: "Every member's balance this period",
+        operationId: 'getTeamUsage',
+        tags: ['usage'],
+        description: "A team admin or Billing: the dashboard's table, a page of members at a time, by user id.",
+        params: teamParams,
+        querystring: usageQuery,
+        response: {
+          200: { ...usagePage, description: 'A page of members with their balances' },
+          ...errorResponses({ 400: true, 404: true }),
+        },
+      },
+      onRequest: guard('admin', 'billing'),
+    },
     async (req) => {
       const { teamId } = req.params as { teamId: string };
       const { limit, cursor, q } = req.query as { limit?: string; cursor?: string; q?: string };
