@@ -65,7 +65,9 @@ function expectError(res: ApiResponse, status: number, code: string): void {
 
 const BALANCE_KEYS = [
   'allowance',
+  'held',
   'paused',
+  'paygCap',
   'paygAvailable',
   'paygCharge',
   'paygCredits',
