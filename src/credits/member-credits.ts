@@ -14,7 +14,6 @@ import {
 import type { Balance } from '../../workflows/member-credits/types';
 import type {
   CreditStore,
-  MemberUsage,
   PurchaseAnswerRow,
   ReleaseAnswer,
   RequestRef,
@@ -22,6 +21,8 @@ import type {
   SettleAnswer,
   TeamUsagePage,
 } from '../db/credit-store';
+
+type TeamUsageMember = TeamUsagePage['members'][number];
 import type { Team, TeamStore } from '../db/team-store';
 import { CreditsError } from '../errors';
 import { LookAgain, type MemberClient } from '../temporal/member-client';
@@ -155,7 +156,7 @@ export class MemberCredits {
   async setPayg(
     teamId: string,
     userId: string,
-    setting: { enabled: boolean; monthlyCapMinor?: number | null },
+    setting: { enabled?: boolean; monthlyCapMinor?: number | null },
   ): Promise<MemberBalance> {
     await this.members.setPayg(teamId, userId, setting);
     return this.balance(teamId, userId);
@@ -180,14 +181,14 @@ export class MemberCredits {
   async teamUsage(
     teamId: string,
     page: { limit: number; cursor?: string; q?: string },
-  ): Promise<{ team: Team; plan: PlanTerms; page: TeamUsagePage; fresh: (usage: MemberUsage | null) => Balance }> {
+  ): Promise<{ team: Team; plan: PlanTerms; page: TeamUsagePage; balanceOf: (m: TeamUsageMember) => Balance }> {
     const { team, plan } = await this.inputs.teamAndPlan(teamId);
     const period = periodContaining(Date.now(), team.billingAnchorDay);
     return {
       team,
       plan,
       page: await this.store.teamUsage(teamId, period.start, page),
-      fresh: (usage) => usage?.balance ?? freshBalance(plan, period, null),
+      balanceOf: (m) => m.usage?.balance ?? freshBalance(plan, period, m),
     };
   }
 }

@@ -107,17 +107,22 @@ export class AuditStore {
     return recordAudit(this.db, event);
   }
 
-  /** A team's events, oldest first: those after the event id `after`, or from the instant `since` on. */
+  /**
+   * A team's events a page at a time. Oldest first (the default): those after the event id `after`, or from the
+   * instant `since` on. Newest first: those before the event id `before` (the previous page's last), still bounded
+   * below by `after` or `since` when given.
+   */
   async page(
     teamId: string,
-    opts: { after?: number; since?: number; limit: number },
+    opts: { after?: number; since?: number; before?: number; newestFirst?: boolean; limit: number },
   ): Promise<{ events: AuditEvent[]; next: number | null }> {
     const q = this.db<AuditRow>('audit_events')
       .where('team_id', teamId)
-      .orderBy('id')
+      .orderBy('id', opts.newestFirst ? 'desc' : 'asc')
       .limit(opts.limit + 1);
     if (opts.after !== undefined) q.andWhere('id', '>', opts.after);
     if (opts.since !== undefined) q.andWhere('at', '>=', new Date(opts.since));
+    if (opts.before !== undefined) q.andWhere('id', '<', opts.before);
     const rows = await q;
     const events = rows.slice(0, opts.limit).map(toEvent);
     return { events, next: rows.length > opts.limit ? events[events.length - 1].id : null };

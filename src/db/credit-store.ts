@@ -118,7 +118,15 @@ export interface MemberUsage {
 }
 
 export interface TeamUsagePage {
-  members: ({ userId: string; email: string; roles: string[] } & { usage: MemberUsage | null })[];
+  members: {
+    userId: string;
+    email: string;
+    roles: string[];
+    /** Billing's PAYG setting for the member (null: never set), for a period nothing was written for yet. */
+    paygEnabled: boolean | null;
+    paygCapMinor: number | null;
+    usage: MemberUsage | null;
+  }[];
   nextCursor: string | null;
 }
 
@@ -498,13 +506,26 @@ export class CreditStore {
       .where({ 'm.team_id': teamId, 'm.status': 'active' })
       .orderBy('m.user_id')
       .limit(page.limit + 1)
-      .select('m.user_id as member_user_id', 'm.email', 'm.roles', 'u.*');
+      .select(
+        'm.user_id as member_user_id',
+        'm.email',
+        'm.roles',
+        'm.payg_enabled as member_payg_enabled',
+        'm.payg_cap_minor as member_payg_cap_minor',
+        'u.*',
+      );
     if (page.cursor) q.andWhere('m.user_id', '>', page.cursor);
     if (page.q) {
       const like = `%${page.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
       q.andWhere((w) => w.whereILike('m.user_id', like).orWhereILike('m.email', like));
     }
-    const rows = (await q) as (UsageRow & { member_user_id: string; email: string; roles: string[] })[];
+    const rows = (await q) as (UsageRow & {
+      member_user_id: string;
+      email: string;
+      roles: string[];
+      member_payg_enabled: boolean | null;
+      member_payg_cap_minor: number | null;
+    })[];
     const more = rows.length > page.limit;
     const shown = rows.slice(0, page.limit);
     return {
@@ -512,6 +533,8 @@ export class CreditStore {
         userId: r.member_user_id,
         email: r.email,
         roles: r.roles,
+        paygEnabled: r.member_payg_enabled,
+        paygCapMinor: r.member_payg_cap_minor,
         usage: r.period_start ? toUsage(r) : null,
       })),
       nextCursor: more ? shown[shown.length - 1].member_user_id : null,

@@ -134,16 +134,22 @@ export class TeamStore {
     await this.db('teams').where('team_id', teamId).update({ payg_cap_minor: capMinor });
   }
 
-  /** Remember Billing's PAYG choice for the member (it outlives a removal and re-add). */
+  /** The member, its row locked until the transaction ends (call inside one): one PAYG change at a time. */
+  async lockMember(teamId: string, userId: string): Promise<Member | null> {
+    const row = await this.db<MemberRow>('members').where({ team_id: teamId, user_id: userId }).forUpdate().first();
+    return row ? toMember(row) : null;
+  }
+
+  /** Remember Billing's PAYG choice for the member (it outlives a removal and re-add); absent fields are unchanged. */
   async setPayg(
     teamId: string,
     userId: string,
-    setting: { enabled: boolean; monthlyCapMinor?: number | null },
+    setting: { enabled?: boolean; monthlyCapMinor?: number | null },
   ): Promise<void> {
     await this.db('members')
       .where({ team_id: teamId, user_id: userId })
       .update({
-        payg_enabled: setting.enabled,
+        ...(setting.enabled === undefined ? {} : { payg_enabled: setting.enabled }),
         ...(setting.monthlyCapMinor === undefined ? {} : { payg_cap_minor: setting.monthlyCapMinor }),
       });
   }

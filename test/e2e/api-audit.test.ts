@@ -1,7 +1,8 @@
 /**
  * The audit trail (spec §15): every provisioning and admin action on members and tokens is an event with its actor
  * (a token id, never a token; or provisioning), time, target, before and after, written in the transaction of the
- * change, and served oldest first, a page at a time, to the team's admins, Billing and finance.
+ * change, and served oldest first (or newest first when asked), a page at a time, to the team's admins, Billing and
+ * finance.
  */
 import { recordAudit } from '../../src/db/audit-store';
 import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
@@ -161,6 +162,32 @@ describe('audit trail', () => {
       const res = await apiClient(url, billing)('GET', `/v1/teams/${teamId}/audit${query}`);
       expect({ query, status: res.status }).toEqual({ query, status: 400 });
     }
+  });
+
+  it('order=newest reads the trail from the latest event back, a page at a time, after= bounding it', async () => {
+    const get = (query: string) =>
+      ok<{ events: Event[]; nextCursor: string | null }>(
+        apiClient(url, billing)('GET', `/v1/teams/${teamId}/audit${query}`),
+      );
+    const all = (await get('')).events;
+    const newest = [...all].reverse();
+    const walked: Event[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { events: Event[]; nextCursor: string | null } = await get(
+        `?order=newest&limit=4${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.events.length).toBeLessThanOrEqual(4);
+      walked.push(...page.events);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(walked).toEqual(newest);
+    // after= is the lower bound, the cursor where the last page ended: both at once.
+    const first = await get(`?order=newest&limit=2&after=${all[5].id}`);
+    expect(first.events).toEqual(newest.slice(0, 2));
+    const rest = await get(`?order=newest&after=${all[5].id}&cursor=${first.nextCursor}`);
+    expect(rest).toEqual({ events: all.slice(6, -2).reverse(), nextCursor: null, teamId });
+    expect((await apiClient(url, billing)('GET', `/v1/teams/${teamId}/audit?order=latest`)).status).toBe(400);
   });
 
   it("shows nothing of another team's trail", async () => {

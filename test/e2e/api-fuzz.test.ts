@@ -150,9 +150,15 @@ function validPurchase(text: string): boolean {
   const o = parseJson(text);
   return hasOnly(o, ['purchaseId', 'credits']) && validKey(o.purchaseId) && validCredits(o.credits, BASIC_MAX_PURCHASE);
 }
+/** `{ enabled?, monthlyCapMinor? }`, at least one: a boolean, and a whole number of minor units or null. */
 function validPayg(text: string): boolean {
   const o = parseJson(text);
-  return hasOnly(o, ['enabled']) && typeof o.enabled === 'boolean';
+  if (!hasOnly(o, [], ['enabled', 'monthlyCapMinor']) || Object.keys(o).length === 0) return false;
+  const cap = o.monthlyCapMinor;
+  return (
+    (o.enabled === undefined || typeof o.enabled === 'boolean') &&
+    (cap === undefined || cap === null || (Number.isSafeInteger(cap) && (cap as number) >= 0))
+  );
 }
 function validTeam(text: string, plans: string[]): boolean {
   const o = parseJson(text);
@@ -314,7 +320,10 @@ const consumeBody = bodyArb({
   credits: creditsArb,
 });
 const purchaseBody = bodyArb({ purchaseId: requestIdArb, credits: creditsArb });
-const paygBody = bodyArb({ enabled: fc.boolean() });
+const paygBody = bodyArb({
+  enabled: fc.boolean(),
+  monthlyCapMinor: fc.oneof(fc.constant(null), fc.integer({ min: 0, max: 100_000 })),
+});
 
 const fzPath = (what: string) => `/v1/teams/${teamF}/members/fz/${what}`;
 

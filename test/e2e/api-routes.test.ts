@@ -67,6 +67,7 @@ const BALANCE_KEYS = [
   'allowance',
   'held',
   'paused',
+  'paygCap',
   'paygAvailable',
   'paygCap',
   'paygCharge',

@@ -7,151 +7,42 @@
  * Screenshots of the billing and member views (1280 wide, the whole page) go to $SCREENSHOTS_DIR, by default
  * .data/test/screenshots/; `SCREENSHOTS_DIR=docs` refreshes docs/dashboard.png and docs/dashboard-member.png.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
-import { apiClient, PROVISIONING_TOKEN, startApi } from '../support/api';
-import { launchChromium, newPage, type PageProblems } from '../support/chromium';
-import { createHarness, uid, type Harness } from '../support/harness';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { apiClient } from '../support/api';
+import { newPage } from '../support/chromium';
+import {
+  clickRefresh,
+  expectNoHorizontalOverflow,
+  expectNoPageProblems,
+  expectText,
+  provisionTeam as provisionTeamAt,
+  provisioning,
+  refreshUntil,
+  screenshot,
+  signIn,
+  startDashboardStack,
+  UI_TIMEOUT,
+  type DashboardStack,
+} from '../support/dashboard';
+import { uid } from '../support/harness';
 import { periodContaining } from '../../workflows/domain/periods';
 
-const SCREENSHOTS_DIR = path.resolve(
-  __dirname,
-  '../..',
-  process.env.SCREENSHOTS_DIR ?? path.join('.data', 'test', 'screenshots'),
-);
-/** How long the page gets to show something the API already answered (the UI polls every 10 s on its own). */
-const UI_TIMEOUT = 10_000;
-
-let h: Harness;
-let browser: Browser;
-let app: FastifyInstance;
+let stack: DashboardStack;
 let url: string;
-let stopWorker: () => void = () => undefined;
-let workerDone: Promise<void> = Promise.resolve();
 
 beforeAll(async () => {
-  const launching = launchChromium();
-  launching.catch(() => undefined); // awaited below; don't report it as unhandled meanwhile
-  h = await createHarness();
-  const ready = new Promise<string>((resolve, reject) => {
-    const stopped = new Promise<void>((resolveStop) => (stopWorker = resolveStop));
-    workerDone = h.withWorker(async (taskQueue) => {
-      resolve(taskQueue);
-      await stopped;
-    });
-    workerDone.catch(reject);
-  });
-  ({ app, url } = await startApi(h, await ready));
-  browser = await launching;
+  stack = await startDashboardStack();
+  url = stack.url;
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  stopWorker();
-  await workerDone.catch(() => undefined);
-  await h?.close();
+  await stack?.close();
 });
 
-const prov = () => apiClient(url, PROVISIONING_TOKEN);
-
-async function provisionTeam(
-  members: { userId: string; roles: string[] }[],
-  team: { billingAnchorDay?: number; paygThresholdMinor?: number } = {},
-) {
-  const p = prov();
-  const teamId = uid('team');
-  const created = await p('POST', '/v1/teams', { teamId, plan: 'basic', billingAnchorDay: 1, ...team });
-  expect(created.status).toBe(201);
-  const tokens: Record<string, string> = {};
-  for (const m of members) {
-    const put = await p('PUT', `/v1/teams/${teamId}/members/${m.userId}`, {
-      email: `${m.userId}@example.com`,
-      roles: m.roles,
-    });
-    expect(put.status).toBe(200);
-    const token = await p('POST', '/v1/tokens', { teamId, userId: m.userId });
-    expect(token.status).toBe(201);
-    tokens[m.userId] = token.body.token as string;
-  }
-  return { teamId, tokens };
-}
-
-async function signIn(page: Page, token: string, userId: string) {
-  await page.getByTestId('token-input').fill(token);
-  await page.getByTestId('sign-in').click();
-  await expectText(page, 'whoami', new RegExp(`^${userId} · `));
-  // The first refresh has rendered once the loading states are gone.
-  await page.getByTestId('last-updated').filter({ hasText: 'Updated' }).waitFor({ timeout: UI_TIMEOUT });
-}
-
-/** Waits until the element's text matches, then returns it; fails with what the page showed instead. */
-async function expectText(page: Page, testId: string, expected: string | RegExp, timeout = UI_TIMEOUT) {
-  const el = page.getByTestId(testId);
-  const until = Date.now() + timeout;
-  let last = '';
-  for (;;) {
-    last = (await el.textContent({ timeout: Math.max(1, until - Date.now()) }).catch(() => null)) ?? '<absent>';
-    if (typeof expected === 'string' ? last === expected : expected.test(last)) return last;
-    if (Date.now() > until) throw new Error(`[data-testid=${testId}] shows "${last}", expected ${String(expected)}`);
-    await page.waitForTimeout(100);
-  }
-}
-
-/** Clicks Refresh and waits for that refresh to finish. */
-async function clickRefresh(page: Page) {
-  await page.getByTestId('refresh').click();
-  await page.waitForFunction(() => document.getElementById('refresh')?.getAttribute('aria-disabled') === 'false');
-}
-
-/** Clicks Refresh until `check` passes (the API may take a moment to show what activities write). */
-async function refreshUntil(page: Page, check: () => Promise<boolean>, what: string, timeout = 15_000) {
-  const until = Date.now() + timeout;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > until) throw new Error(`timed out waiting for the page to show ${what}`);
-    await clickRefresh(page);
-    await page.waitForTimeout(250);
-  }
-}
-
-/** The page fits the viewport's width (1280 px and a phone's 390 px): no horizontal scrolling. */
-async function expectNoHorizontalOverflow(page: Page) {
-  const size = page.viewportSize() ?? { width: 1280, height: 800 };
-  try {
-    for (const width of [size.width, 390]) {
-      await page.setViewportSize({ width, height: size.height });
-      await expectFitsWidth(page, width);
-    }
-  } finally {
-    await page.setViewportSize(size);
-  }
-}
-
-async function expectFitsWidth(page: Page, width: number) {
-  const overflow = await page.evaluate(() => {
-    const root = document.documentElement;
-    const wide = Array.from(document.querySelectorAll<HTMLElement>('body *'))
-      .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().right > root.clientWidth + 1)
-      .map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
-    return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, wide: wide.slice(0, 5) };
-  });
-  expect({ width, ...overflow }).toEqual({
-    width,
-    scrollWidth: overflow.clientWidth,
-    clientWidth: overflow.clientWidth,
-    wide: [],
-  });
-}
-
-async function screenshot(page: Page, file: string) {
-  mkdirSync(SCREENSHOTS_DIR, { recursive: true });
-  // Let the meter's width transition (0.3 s) finish so the bars are drawn at their final size.
-  await page.waitForTimeout(400);
-  await page.screenshot({ path: path.join(SCREENSHOTS_DIR, file), animations: 'disabled', fullPage: true });
-}
+const prov = () => provisioning(url);
+const provisionTeam = (members: { userId: string; roles: string[] }[], team?: Parameters<typeof provisionTeamAt>[2]) =>
+  provisionTeamAt(url, members, team);
 
 const DAY_MS = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -221,15 +112,10 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-function expectNoPageProblems(problems: PageProblems) {
-  expect(problems.errors).toEqual([]);
-  expect(problems.failedRequests).toEqual([]);
-}
-
 describe('dashboard in a browser', () => {
   it('shows a team with only its billing user as that one member, with no alerts', async () => {
     const { tokens } = await provisionTeam([{ userId: 'solo', roles: ['billing'] }]);
-    const { context, page, problems } = await newPage(browser);
+    const { context, page, problems } = await newPage(stack.browser);
     try {
       await page.goto(`${url}/dashboard`);
       await page.getByTestId('token-input').waitFor({ state: 'visible' });
@@ -304,7 +190,7 @@ describe('dashboard in a browser', () => {
         credits,
       });
 
-    const { context, page, problems } = await newPage(browser);
+    const { context, page, problems } = await newPage(stack.browser);
     try {
       // ---- Billing signs in: every member, nothing used yet ----
       await page.goto(`${url}/dashboard`);
@@ -467,10 +353,10 @@ describe('dashboard in a browser', () => {
         credits,
       });
       expect(res.status).toBe(200);
-      await h
+      await stack.h
         .db('ledger_entries')
         .where({ team_id: teamId, request_id: requestId })
-        .update({ occurred_at: h.db.raw('occurred_at - make_interval(days => ?)', [daysBack]) });
+        .update({ occurred_at: stack.h.db.raw('occurred_at - make_interval(days => ?)', [daysBack]) });
     };
     const eveDays: [string, number][] = [
       ['40', 9],
@@ -493,7 +379,7 @@ describe('dashboard in a browser', () => {
       await consume('gus', credits, daysBack);
     await consume('ada', '52.5', 0);
 
-    const { context, page, problems } = await newPage(browser, { height: 900 });
+    const { context, page, problems } = await newPage(stack.browser, { height: 900 });
     try {
       await page.goto(`${url}/dashboard?pageSize=3`);
       await signIn(page, tokens.bea, 'bea');
@@ -579,9 +465,14 @@ describe('dashboard in a browser', () => {
           'paygCharge',
           'paused',
           'currency',
+          'held',
+          'paygCap',
         ],
         ...api.members.map((m: { userId: string; email: string; roles: string[]; balance: unknown }) => {
-          const b = m.balance as Record<string, string> & { paygCharge: { amountMinor: number; currency: string } };
+          const b = m.balance as Record<string, string> & {
+            paygCharge: { amountMinor: number; currency: string };
+            paygCap: { amountMinor: number } | null;
+          };
           return [
             m.userId,
             m.email,
@@ -595,6 +486,8 @@ describe('dashboard in a browser', () => {
             (b.paygCharge.amountMinor / 100).toFixed(2),
             String(b.paused),
             b.paygCharge.currency,
+            b.held,
+            b.paygCap === null ? '' : (b.paygCap.amountMinor / 100).toFixed(2),
           ];
         }),
       ]);
@@ -602,7 +495,17 @@ describe('dashboard in a browser', () => {
       expect(csv.find((r) => r[0] === 'eve')).toEqual(
         expect.arrayContaining(['eve', 'eve@example.com', 'member', '400', '0', '315', '85']),
       );
-      expect(csv.find((r) => r[0] === 'gus')!.slice(5)).toEqual(['400', '0', 'true', '150', '6.00', 'false', 'USD']);
+      expect(csv.find((r) => r[0] === 'gus')!.slice(5)).toEqual([
+        '400',
+        '0',
+        'true',
+        '150',
+        '6.00',
+        'false',
+        'USD',
+        '0',
+        '',
+      ]);
 
       // ---- the team's PAYG per day against its $5.00 threshold ----
       const dayOf = (daysBack: number) => Math.floor((Date.now() - daysBack * DAY_MS - period.start) / DAY_MS);

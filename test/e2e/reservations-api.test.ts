@@ -127,3 +127,54 @@ it('caps: Billing sets them (others may not), PAYG past them is refused with the
   );
   expect(capEvent).toMatchObject({ before: { monthlyCapMinor: null }, after: { monthlyCapMinor: 10 } });
 });
+
+it('a cap set on its own leaves the PAYG switch as it is; the team usage shows the setting before the period is written', async () => {
+  const { teamId, billing, m } = await team();
+  const events = async () =>
+    ((await billing('GET', `/v1/teams/${teamId}/audit?limit=500`)).body.events as { action: string }[])
+      .map((e) => e.action)
+      .filter((a) => a.startsWith('payg'));
+
+  expect((await billing('PUT', `${m}/payg`, { enabled: false })).body.balance).toMatchObject({
+    paygEnabled: false,
+    paygCap: null,
+  });
+  const capped = await billing('PUT', `${m}/payg`, { monthlyCapMinor: 250 });
+  expect(capped.status).toBe(200);
+  expect(capped.body.balance).toMatchObject({ paygEnabled: false, paygCap: { amountMinor: 250, currency: 'USD' } });
+  expect(await events()).toEqual(['payg.changed', 'payg_cap.changed']);
+  expect((await billing('PUT', `${m}/payg`, { enabled: true })).body.balance).toMatchObject({
+    paygEnabled: true,
+    paygCap: { amountMinor: 250 },
+  });
+  const cleared = await billing('PUT', `${m}/payg`, { monthlyCapMinor: null });
+  expect(cleared.body.balance).toMatchObject({ paygEnabled: true, paygCap: null });
+  await billing('PUT', `${m}/payg`, { monthlyCapMinor: 75 });
+  expect(await events()).toEqual([
+    'payg.changed',
+    'payg_cap.changed',
+    'payg.changed',
+    'payg_cap.changed',
+    'payg_cap.changed',
+  ]);
+
+  // Nothing to change, or a bad amount: 400, nothing recorded.
+  for (const body of [{}, { monthlyCapMinor: 1.5 }, { monthlyCapMinor: '75' }, { monthlyCapMinor: -1 }]) {
+    expect({ body, status: (await billing('PUT', `${m}/payg`, body)).status }).toEqual({ body, status: 400 });
+  }
+  expect((await events()).length).toBe(5);
+
+  // A period nothing is written for yet (the row of this one removed) shows Billing's setting, not the plan default.
+  await billing('PUT', `${m}/payg`, { enabled: false });
+  await h.db('member_usage').where({ team_id: teamId, user_id: 'm' }).delete();
+  const usage = await billing('GET', `/v1/teams/${teamId}/usage`);
+  const row = (usage.body.members as { userId: string; balance: Record<string, unknown> }[]).find(
+    (x) => x.userId === 'm',
+  );
+  expect(row!.balance).toMatchObject({
+    used: '0',
+    held: '0',
+    paygEnabled: false,
+    paygCap: { amountMinor: 75, currency: 'USD' },
+  });
+});

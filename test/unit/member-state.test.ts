@@ -311,6 +311,19 @@ describe('MemberCreditsState', () => {
       expect(s.balance()).toMatchObject({ paygChargeMinor: 20, paygCapMinor: 20 });
     });
 
+    it('sets the cap on its own without touching the PAYG switch; a message setting nothing is refused', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1', { paygEnabled: false });
+      s.validateSetPayg({ monthlyCapMinor: 40 });
+      s.setPayg({ monthlyCapMinor: 40 });
+      expect(s.balance()).toMatchObject({ paygEnabled: false, paygCapMinor: 40 });
+      s.setPayg({ enabled: true });
+      expect(s.balance()).toMatchObject({ paygEnabled: true, paygCapMinor: 40 });
+      s.setPayg({ monthlyCapMinor: null });
+      expect(s.balance()).toMatchObject({ paygEnabled: true, paygCapMinor: null });
+      expect(() => s.validateSetPayg({})).toThrow(/give enabled, monthlyCapMinor or both/);
+      expect(() => s.validateSetPayg({ enabled: 'yes' as unknown as boolean })).toThrow(/enabled must be a boolean/);
+    });
+
     it("asks for the team's PAYG before spending it, and gives it back when holds end for less", () => {
       const s = MemberCreditsState.open(paid, T0, 'run-1');
       expect(s.teamClaimFor(1_000, T0)).toBeUndefined(); // from the allowance: nothing to ask

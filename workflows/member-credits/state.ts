@@ -249,7 +249,12 @@ export class MemberCreditsState {
 
   validateSetPayg(input: SetPaygInput): void {
     if (this.s.removed) throw new MemberRemovedError();
-    if (typeof input?.enabled !== 'boolean') throw new InvalidMessageError('enabled must be a boolean');
+    if (input?.enabled === undefined && input?.monthlyCapMinor === undefined) {
+      throw new InvalidMessageError('give enabled, monthlyCapMinor or both');
+    }
+    if (input.enabled !== undefined && typeof input.enabled !== 'boolean') {
+      throw new InvalidMessageError('enabled must be a boolean');
+    }
     if (input.enabled && !this.s.identity.plan.paygAvailable) {
       throw new NotAllowedError(`pay-as-you-go is not available on plan ${this.s.identity.plan.planId}`);
     }
@@ -522,7 +527,7 @@ export class MemberCreditsState {
   }
 
   setPayg(input: SetPaygInput): void {
-    this.s.paygEnabled = input.enabled && this.s.identity.plan.paygAvailable;
+    if (input.enabled !== undefined) this.s.paygEnabled = input.enabled && this.s.identity.plan.paygAvailable;
     if (input.monthlyCapMinor !== undefined) this.s.paygCapMinor = input.monthlyCapMinor;
     this.pushHeader();
   }

@@ -150,7 +150,8 @@ export interface ConsumeResult {
 }
 
 export interface SetPaygInput {
-  enabled: boolean;
+  /** PAYG on or off; absent: unchanged (a cap set on its own). */
+  enabled?: boolean;
   /** The monthly PAYG cap in minor units; null: none; absent: unchanged. */
   monthlyCapMinor?: number | null;
 }

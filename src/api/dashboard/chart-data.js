@@ -106,10 +106,10 @@ export function teamChartModel(daily) {
     threshold,
     cap,
     series: {
-      charge: charge.map((v, i) => (i < reported ? minorToPlot(v) : null)),
-      cumulative: cumulative.map((c) => (c === null ? null : minorToPlot(c))),
-      threshold: threshold === null ? null : days.map(() => minorToPlot(threshold)),
-      cap: cap === null ? null : days.map(() => minorToPlot(cap)),
+      charge: charge.map((v, i) => (i < reported ? minorToPlot(v, currency) : null)),
+      cumulative: cumulative.map((c) => (c === null ? null : minorToPlot(c, currency))),
+      threshold: threshold === null ? null : days.map(() => minorToPlot(threshold, currency)),
+      cap: cap === null ? null : days.map(() => minorToPlot(cap, currency)),
     },
   };
 }

@@ -14,6 +14,8 @@ export const USAGE_CSV_COLUMNS = [
   'paygCharge',
   'paused',
   'currency',
+  'held',
+  'paygCap',
 ];
 
 /** One cell, quoted when it holds a comma, quote or line break. */
@@ -35,7 +37,10 @@ export function toCsv(header, rows) {
   return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 
-/** Members of GET /v1/teams/{teamId}/usage → CSV rows (credits as the API's decimal strings, money in major units). */
+/**
+ * Members of GET /v1/teams/{teamId}/usage → CSV rows (credits as the API's decimal strings, money in major units with
+ * the currency's decimals; `paygCap` empty when the member has none).
+ */
 export function usageCsv(members) {
   return toCsv(
     USAGE_CSV_COLUMNS,
@@ -52,9 +57,13 @@ export function usageCsv(members) {
         b.remaining,
         b.paygEnabled,
         b.paygCredits,
-        Number.isSafeInteger(charge.amountMinor) ? formatMinorPlain(charge.amountMinor) : '',
+        Number.isSafeInteger(charge.amountMinor) ? formatMinorPlain(charge.amountMinor, charge.currency) : '',
         b.paused,
         charge.currency,
+        b.held,
+        b.paygCap && Number.isSafeInteger(b.paygCap.amountMinor)
+          ? formatMinorPlain(b.paygCap.amountMinor, b.paygCap.currency)
+          : '',
       ];
     }),
   );

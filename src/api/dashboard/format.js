@@ -3,7 +3,8 @@
  *
  * Credits arrive as decimal strings ("12.5"). Arithmetic on them is done on BigInt millicredits (split on ".", pad
  * to 3 digits); floats appear only where something is drawn (a bar's width, a chart's points). Money arrives as
- * integer minor units and is formatted with string operations (2 decimals).
+ * integer minor units and is formatted with string operations, with as many decimals as the currency's exponent
+ * (the plan's `currencyExponent`: 2 for USD, 0 for JPY); an amount typed in major units is parsed the same way.
  */
 
 /** The server's credits grammar (workflows/domain/credits.ts): no sign, no leading zeros, ≤ 3 decimals. */
@@ -28,8 +29,57 @@ export function formatMilli(milli) {
 /** BigInt millicredits → a float, for plotting only. */
 export const milliToPlot = (milli) => Number(milli) / 1000;
 
-/** Minor units → a float in major units (2 decimals, as formatMoney), for plotting only. */
-export const minorToPlot = (amountMinor) => amountMinor / 100;
+/** currency → exponent, as the API's plan terms state them (rememberCurrency). */
+const knownExponents = new Map();
+
+/** Keeps the exponent of the plan's currency (`planTerms` of a usage or credits answer) for formatting and parsing. */
+export function rememberCurrency(planTerms) {
+  const e = planTerms && planTerms.currencyExponent;
+  if (planTerms && typeof planTerms.currency === 'string' && Number.isInteger(e) && e >= 0 && e <= 6)
+    knownExponents.set(planTerms.currency, e);
+}
+
+/** The currency's exponent: as the plan terms said, else as ISO 4217 has it (Intl), else 2. */
+export function currencyExponent(currency) {
+  if (knownExponents.has(currency)) return knownExponents.get(currency);
+  try {
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
+  } catch (_) {
+    return 2;
+  }
+}
+
+/** Minor units → a float in major units, for plotting only. */
+export const minorToPlot = (amountMinor, currency) => amountMinor / 10 ** currencyExponent(currency);
+
+/** A plotted major-units value back to whole minor units (a chart's tick or tooltip label). */
+export const plotToMinor = (value, currency) => Math.round(value * 10 ** currencyExponent(currency));
+
+/**
+ * An amount typed in major units ("25", "25.5", "1,000.00") → { minor } in whole minor units, or { error }: a
+ * decimal string split on ".", never a float, with at most as many decimals as the currency has.
+ */
+export function parseMajor(text, currency) {
+  const exponent = currencyExponent(currency);
+  const value = String(text ?? '')
+    .trim()
+    .replace(/,(?=[0-9]{3}(?:[.,]|$))/g, '');
+  const m = /^([0-9]+)(?:\.([0-9]+))?$/.exec(value);
+  const example = exponent === 0 ? '2500' : '25 or 25.' + '5'.padEnd(exponent, '0');
+  if (!m) return { error: 'Enter an amount in ' + currency + ', such as ' + example + '.' };
+  const fraction = m[2] || '';
+  if (fraction.length > exponent) {
+    return {
+      error:
+        exponent === 0
+          ? currency + ' has no minor unit: enter a whole amount, such as ' + example + '.'
+          : 'Enter at most ' + exponent + ' decimal places, such as ' + example + '.',
+    };
+  }
+  const minor = BigInt(m[1]) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, '0') || '0');
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) return { error: 'That amount is too large.' };
+  return { minor: Number(minor) };
+}
 
 /**
  * Usage of a period's credits: used against total = allowance + purchased (PAYG excluded, as the server's `used`
@@ -88,21 +138,34 @@ function currencyAffixes(currency) {
   return affixes;
 }
 
-/** Minor units → "12.34" (2 decimals, no grouping): the plain number a CSV cell or a spreadsheet wants. */
-export function formatMinorPlain(amountMinor) {
+/** Minor units → "12.34" (the currency's decimals, no grouping): the plain number a CSV cell or a spreadsheet wants. */
+export function formatMinorPlain(amountMinor, currency) {
+  const exponent = currencyExponent(currency);
   const negative = amountMinor < 0;
-  const digits = String(Math.abs(amountMinor)).padStart(3, '0');
-  return (negative ? '-' : '') + digits.slice(0, -2) + '.' + digits.slice(-2);
+  const digits = String(Math.abs(amountMinor)).padStart(exponent + 1, '0');
+  const whole = digits.slice(0, digits.length - exponent);
+  return (negative ? '-' : '') + whole + (exponent ? '.' + digits.slice(-exponent) : '');
 }
 
-/** { amountMinor: 1234, currency: "USD" } → "$12.34" (2 decimals, string arithmetic only). */
+/** The same in major units for an input field ("25.00" → "25", "25.50" → "25.5"), or '' for none. */
+export function formatMajorInput(money) {
+  if (!money || !Number.isSafeInteger(money.amountMinor)) return '';
+  const plain = formatMinorPlain(money.amountMinor, money.currency);
+  return plain.includes('.') ? plain.replace(/\.?0+$/, '') : plain;
+}
+
+/** { amountMinor: 1234, currency: "USD" } → "$12.34", { amountMinor: 1234, currency: "JPY" } → "¥1,234". */
 export function formatMoney(money) {
   if (!money || !Number.isSafeInteger(money.amountMinor)) return '—';
-  const plain = formatMinorPlain(Math.abs(money.amountMinor));
-  const [whole, fraction] = plain.split('.');
-  const { prefix, suffix } = currencyAffixes(typeof money.currency === 'string' ? money.currency : '');
+  const currency = typeof money.currency === 'string' ? money.currency : '';
+  const [whole, fraction] = formatMinorPlain(Math.abs(money.amountMinor), currency).split('.');
+  const { prefix, suffix } = currencyAffixes(currency);
   return (
-    (money.amountMinor < 0 ? '-' : '') + prefix + whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + '.' + fraction + suffix
+    (money.amountMinor < 0 ? '-' : '') +
+    prefix +
+    whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',') +
+    (fraction === undefined ? '' : '.' + fraction) +
+    suffix
   );
 }
 

@@ -11,8 +11,9 @@
  *   chart-data.js what the charts draw, from the API's answers (pure)
  *   csv.js        the usage table as CSV (pure)
  *   views/        usage-table (Admin, Billing), member-details (a member's card and chart), team-payg (the team's
- *                 PAYG chart), charts (Chart.js), member-view (a row or card), member-actions (PAYG switch, buy
- *                 credits), alerts
+ *                 PAYG chart and cap), charts (Chart.js), member-view (a row or card), member-actions (PAYG switch,
+ *                 member cap, buy credits), cap-dialog (a member's or the team's PAYG cap), audit (the audit trail),
+ *                 alerts
  */
 import { ApiError, fetchMe, isAbort } from './api.js';
 import { $, h, setText, show } from './dom.js';
@@ -21,9 +22,11 @@ import { clearError, clearNotice, reportError, showError, whenUnauthorized } fro
 import { createPoller } from './poller.js';
 import { TOKEN_RE, clearStoredToken, isStaff, newGeneration, readStoredToken, session, storeToken } from './state.js';
 import { loadAlerts, resetAlerts } from './views/alerts.js';
+import { initAudit, loadAudit, resetAudit } from './views/audit.js';
+import { initCapDialog, resetCapDialog } from './views/cap-dialog.js';
 import { initMemberActions, resetMemberActions } from './views/member-actions.js';
 import { closeDetails, loadDetails, loadSelf, resetMemberDetails } from './views/member-details.js';
-import { loadTeamPayg, resetTeamPayg } from './views/team-payg.js';
+import { initTeamPayg, loadTeamPayg, resetTeamPayg } from './views/team-payg.js';
 import { initUsageTable, loadUsageTable, resetUsageTable } from './views/usage-table.js';
 
 const REFRESH_MS = 10_000;
@@ -42,6 +45,7 @@ function configureDashboard() {
   $('whoami').title = 'Signed in as ' + me.userId + ' in team ' + me.teamId;
   show($('team-section'), staff);
   show($('team-payg-section'), staff);
+  show($('audit-section'), staff);
   show($('self-section'), !staff);
   setText(
     $('dash-subtitle'),
@@ -55,6 +59,7 @@ function resetViews() {
   resetUsageTable();
   resetMemberDetails();
   resetTeamPayg();
+  resetAudit();
   resetAlerts();
   $('self-period').replaceChildren();
   delete $('self-period').dataset.key;
@@ -119,8 +124,10 @@ function signOut(message) {
   session.token = null;
   session.me = null;
   session.plan = null;
+  session.currency = null;
   refreshing = false;
   resetMemberActions();
+  resetCapDialog();
   resetViews();
   setText($('last-updated'), '');
   setRefreshBusy(false);
@@ -164,7 +171,7 @@ async function refresh(opts) {
       if (changed) configureDashboard();
     }
     const staff = isStaff(session.me);
-    const loads = staff ? [loadUsageTable(), loadTeamPayg(), loadDetails()] : [loadSelf()];
+    const loads = staff ? [loadUsageTable(), loadTeamPayg(), loadDetails(), loadAudit()] : [loadSelf()];
     const results = await Promise.allSettled([...loads, loadAlerts()]);
     if (gen !== session.gen) return;
     const failures = results.filter((r) => r.status === 'rejected' && !isAbort(r.reason)).map((r) => r.reason);
@@ -199,7 +206,10 @@ async function refresh(opts) {
 function init() {
   whenUnauthorized(signOut);
   initMemberActions({ onUncertain: () => refresh() });
+  initCapDialog({ onUncertain: () => refresh() });
   initUsageTable();
+  initTeamPayg();
+  initAudit();
 
   $('signin-form').addEventListener('submit', (event) => {
     event.preventDefault();

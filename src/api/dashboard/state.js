@@ -19,6 +19,8 @@ export const session = {
   mutationSeq: 0,
   /** The team's plan id and terms, from the last usage or credits answer. */
   plan: null,
+  /** The team's currency (ISO 4217), from the same answers. */
+  currency: null,
 };
 
 /** Ends the current session's requests and starts a new generation; returns it. */

@@ -1,4 +1,8 @@
-/** A team's audit trail (spec §15): who did what and when, oldest first, a page at a time (Admin, Billing, finance). */
+/**
+ * A team's audit trail (spec §15): who did what and when, a page at a time (Admin, Billing, finance). Oldest first as
+ * the spec has it; `order=newest` reads it from the latest event back (the dashboard's view, "load more" with the
+ * cursor).
+ */
 import { badRequest } from '../../errors';
 import type { AuditEvent } from '../../db/audit-store';
 import type { RouteContext } from '../context';
@@ -14,6 +18,11 @@ const auditQuery = {
     },
     cursor: idCursor,
     limit: pageQuery.properties.limit,
+    order: {
+      type: 'string',
+      enum: ['oldest', 'newest'],
+      description: 'oldest (default): from the first event on; newest: from the latest back, `after` still bounding it',
+    },
   },
   additionalProperties: false,
 } as const;
@@ -50,16 +59,22 @@ export function auditRoutes({ app, deps, guard, loadTeam }: RouteContext): void 
     },
     async (req) => {
       const { teamId } = req.params as { teamId: string };
-      const q = req.query as { after?: string; cursor?: string; limit?: string };
-      if (q.after !== undefined && q.cursor !== undefined) throw badRequest('give after or cursor, not both');
+      const q = req.query as { after?: string; cursor?: string; limit?: string; order?: 'oldest' | 'newest' };
+      const newestFirst = q.order === 'newest';
+      if (!newestFirst && q.after !== undefined && q.cursor !== undefined)
+        throw badRequest('give after or cursor, not both');
       await loadTeam(teamId);
-      const position = q.cursor ?? q.after;
-      const byId = position !== undefined && /^[0-9]+$/.test(position);
-      const since = position !== undefined && !byId ? Date.parse(position) : undefined;
+      // Oldest first, the cursor and `after` say the same (events after this one); newest first, the cursor is where
+      // the previous page ended and `after` is the lower bound.
+      const from = newestFirst ? q.after : (q.cursor ?? q.after);
+      const byId = from !== undefined && /^[0-9]+$/.test(from);
+      const since = from !== undefined && !byId ? Date.parse(from) : undefined;
       if (since !== undefined && Number.isNaN(since)) throw badRequest('after must be an event id or a date-time');
       const page = await deps.audit.page(teamId, {
-        after: byId ? Number(position) : undefined,
+        after: byId ? Number(from) : undefined,
         since,
+        before: newestFirst && q.cursor !== undefined ? Number(q.cursor) : undefined,
+        newestFirst,
         limit: pageSize(q.limit),
       });
       return {

@@ -21,10 +21,10 @@ import { balanceView, parseAmount, planTermsView } from '../views';
 const paygBody = {
   type: 'object',
   properties: {
-    enabled: { type: 'boolean' },
+    enabled: { type: 'boolean', description: 'PAYG on or off; absent: unchanged' },
     monthlyCapMinor: { ...capMinor, description: 'Monthly cap on the PAYG charges; null: none; absent: unchanged' },
   },
-  required: ['enabled'],
+  minProperties: 1,
   additionalProperties: false,
 } as const;
 
@@ -123,14 +123,14 @@ export function creditRoutes({ app, deps, guard, planOf, requireActiveMember }: 
     },
     async (req) => {
       const { teamId, userId } = req.params as { teamId: string; userId: string };
-      const setting = req.body as { enabled: boolean; monthlyCapMinor?: number | null };
+      const setting = req.body as { enabled?: boolean; monthlyCapMinor?: number | null };
       // Kept on the member first (a removal and re-add keeps it), with its audit event; then the workflow applies it.
       await deps.transaction(async (s) => {
-        const before = await s.teams.getMember(teamId, userId);
+        const before = await s.teams.lockMember(teamId, userId);
         if (!before || before.status !== 'active') throw notFound(`member ${userId} not found in team ${teamId}`);
         await s.teams.setPayg(teamId, userId, setting);
         const target = `member:${userId}`;
-        if (before.paygEnabled !== setting.enabled) {
+        if (setting.enabled !== undefined && before.paygEnabled !== setting.enabled) {
           await s.audit.record({
             teamId,
             ...actorOf(req.principal),

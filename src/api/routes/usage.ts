@@ -60,7 +60,7 @@ export function usageRoutes({ app, deps, guard }: RouteContext): void {
     async (req) => {
       const { teamId } = req.params as { teamId: string };
       const { limit, cursor, q } = req.query as { limit?: string; cursor?: string; q?: string };
-      const { team, plan, page, fresh } = await deps.credits.teamUsage(teamId, {
+      const { team, plan, page, balanceOf } = await deps.credits.teamUsage(teamId, {
         limit: pageSize(limit),
         cursor,
         q: q || undefined,
@@ -73,7 +73,7 @@ export function usageRoutes({ app, deps, guard }: RouteContext): void {
           userId: m.userId,
           email: m.email,
           roles: m.roles,
-          balance: balanceView(fresh(m.usage)),
+          balance: balanceView(balanceOf(m)),
         })),
         nextCursor: page.nextCursor,
       };

@@ -7,7 +7,7 @@
  * The models come from chart-data.js; this file only maps them to Chart.js and the DOM.
  */
 import { h, setText, show } from '../dom.js';
-import { formatDate, formatDay, formatMilli, formatMoney, formatPermille } from '../format.js';
+import { formatDate, formatDay, formatMilli, formatMoney, formatPermille, plotToMinor } from '../format.js';
 
 /** Colours from the stylesheet's custom properties, so the charts follow light and dark mode. */
 function palette() {
@@ -187,7 +187,7 @@ export function createChart(container, { testId, label }) {
       const c = palette();
       const s = model.series;
       const money = (v) =>
-        v === null ? '' : formatMoney({ amountMinor: Math.round(v * 100), currency: model.currency });
+        v === null ? '' : formatMoney({ amountMinor: plotToMinor(v, model.currency), currency: model.currency });
       const datasets = [line('Charges so far', s.cumulative, c.payg, { pointRadius: 2 })];
       if (s.threshold) datasets.push(level('Billing threshold', s.threshold, c.warn));
       if (s.cap) datasets.push(level('PAYG cap', s.cap, c.full));

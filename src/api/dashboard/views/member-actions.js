@@ -1,12 +1,14 @@
 /*
- * What Billing does from a member's row: turn PAYG on or off, and buy credits (a dialog). Both update the row from
- * the answer at once; an uncertain outcome (network, 5xx) asks for a refresh to show the truth.
+ * What Billing does from a member's row: turn PAYG on or off, set their monthly PAYG cap (cap-dialog.js), and buy
+ * credits (a dialog). Each updates the row from the answer at once; an uncertain outcome (network, 5xx) asks for a
+ * refresh to show the truth.
  */
 import { api, ApiError, isAbort, isUncertain, memberPath } from '../api.js';
 import { $, setText, show } from '../dom.js';
 import { formatMoney, newRequestId, toMilli } from '../format.js';
 import { clearError, reportError, showError, showNotice } from '../notices.js';
 import { session } from '../state.js';
+import { openCapDialog } from './cap-dialog.js';
 
 /** The open buy-credits attempt. */
 let buy = null;
@@ -49,6 +51,36 @@ export async function togglePayg(view) {
     // The outcome of a failed request may be unknown: fetch the truth.
     if (isUncertain(err)) refresh();
   }
+}
+
+/** The PAYG cap of a member's row: set, changed or removed in the cap dialog. */
+export function editMemberCap(view) {
+  const b = view.balance;
+  if (!b) return;
+  const name = view.displayName();
+  const touched = () => (view.lastMutation = ++session.mutationSeq);
+  openCapDialog({
+    title: 'Monthly pay-as-you-go cap',
+    description:
+      'For ' +
+      name +
+      '. Their pay-as-you-go charges in a billing period stop at the cap: an action that would pass it is refused, ' +
+      'and Billing gets one email when it is reached. Pay-as-you-go stays ' +
+      (b.paygEnabled ? 'on' : 'off') +
+      '.',
+    who: name,
+    current: b.paygCap || null,
+    currency: (b.paygCharge && b.paygCharge.currency) || session.currency || 'USD',
+    path: memberPath(session.me, view.userId) + '/payg',
+    bodyOf: (capMinor) => ({ monthlyCapMinor: capMinor }),
+    started: touched,
+    failed: touched,
+    applied: (data) => {
+      touched();
+      if (view.el.isConnected) view.setBalance(data.balance);
+    },
+    focusBack: () => view.focusCap(),
+  });
 }
 
 const dialog = () => $('buy-dialog');

@@ -5,7 +5,7 @@
  */
 import { api, ApiError, memberPath } from '../api.js';
 import { $, setText, show } from '../dom.js';
-import { NOTICE_LABELS, capitalize } from '../format.js';
+import { NOTICE_LABELS, capitalize, rememberCurrency } from '../format.js';
 import { memberChartModel } from '../chart-data.js';
 import { session } from '../state.js';
 import { createChart } from './charts.js';
@@ -42,6 +42,10 @@ export function createMemberDetails({ cardEl, chartEl, member, testIdPrefix = ''
       if (credits.status === 'fulfilled') {
         const data = credits.value.data;
         session.plan = typeof data.plan === 'string' ? data.plan : session.plan;
+        if (data.planTerms) {
+          rememberCurrency(data.planTerms);
+          session.currency = data.planTerms.currency;
+        }
         view.setBalance(data.balance);
         setText(view.planEl, data.plan ? capitalize(data.plan) : '—');
         const sent = Array.isArray(data.notificationsSent) ? data.notificationsSent : [];

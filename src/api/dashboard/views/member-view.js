@@ -3,11 +3,12 @@
  * member details), updated in place on every refresh so focus and a toggle being saved survive it.
  */
 import { domId, h, setText, show } from '../dom.js';
-import { formatDate, formatMoney, formatPermille, roleLabel, toMilli, usageOf } from '../format.js';
+import { formatDate, formatMilli, formatMoney, formatPermille, roleLabel, toMilli, usageOf } from '../format.js';
 import { session } from '../state.js';
 
 /**
- * opts: { layout: 'row' | 'card', canManage, testIdPrefix?, onTogglePayg?(view), onBuy?(view), onDetails?(view) }.
+ * opts: { layout: 'row' | 'card', canManage, testIdPrefix?, onTogglePayg?(view), onBuy?(view), onEditCap?(view),
+ * onDetails?(view) }. Everyone who sees the member sees their PAYG cap; `canManage` (Billing) may change it.
  * `testIdPrefix` keeps test ids unique when the same member is shown twice (a row and the details card).
  */
 export function createMemberView(userId, opts) {
@@ -64,12 +65,36 @@ export function createMemberView(userId, opts) {
   );
 
   const remainingEl = h('span', { class: 'num', dataset: { testid: tid('remaining') } });
-  const remainingWrap = h('span', { class: 'remaining' }, remainingEl, h('span', { class: 'unit' }, ' credits'));
+  // Credits set aside for agent actions still running (spec §14): already out of Remaining, not yet charged.
+  const heldEl = h('span', {
+    class: 'held hint',
+    dataset: { testid: tid('held') },
+    title: 'Set aside for agent actions still running: not in Remaining, and charged only for what they use',
+    hidden: true,
+  });
+  const remainingWrap = h(
+    'span',
+    { class: 'remaining' },
+    h('span', null, remainingEl, h('span', { class: 'unit' }, ' credits')),
+    heldEl,
+  );
 
   const paygStateEl = h('span', { class: 'payg__state', dataset: { testid: tid('payg-state') } });
   const savingEl = h('span', { class: 'payg__saving hint', hidden: true }, 'Saving…');
   const paygHintId = did('payg-hint');
   const paygHintEl = h('span', { class: 'payg__hint hint', id: paygHintId, hidden: true });
+  // The member's monthly PAYG cap (spec §15): shown to all who see the member, changed by Billing (a dialog).
+  const capEl = h('span', { class: 'payg__cap-text', dataset: { testid: tid('payg-cap') } });
+  let capEditEl = null;
+  if (canManage) {
+    capEditEl = h(
+      'button',
+      { type: 'button', class: 'button button--link', dataset: { testid: tid('cap-edit') } },
+      'Set cap',
+    );
+    capEditEl.addEventListener('click', () => opts.onEditCap(view));
+  }
+  const capLineEl = h('span', { class: 'payg__cap hint' }, capEl, capEditEl);
   let toggleEl = null;
   let paygEl;
   if (canManage) {
@@ -86,10 +111,11 @@ export function createMemberView(userId, opts) {
       'div',
       { class: 'payg' },
       h('span', { class: 'payg__control' }, toggleEl, paygStateEl, savingEl),
+      capLineEl,
       paygHintEl,
     );
   } else {
-    paygEl = h('div', { class: 'payg' }, h('span', { class: 'payg__control' }, paygStateEl), paygHintEl);
+    paygEl = h('div', { class: 'payg' }, h('span', { class: 'payg__control' }, paygStateEl), capLineEl, paygHintEl);
   }
 
   const paygCreditsEl = h('span', { class: 'num', dataset: { testid: tid('payg-credits') } });
@@ -187,6 +213,7 @@ export function createMemberView(userId, opts) {
     meterEl.setAttribute('aria-label', 'Credits used by ' + name);
     if (toggleEl) toggleEl.setAttribute('aria-label', 'Pay-as-you-go for ' + name);
     if (buyEl) buyEl.setAttribute('aria-label', 'Buy credits for ' + name);
+    if (capEditEl) capEditEl.setAttribute('aria-label', 'Monthly pay-as-you-go cap for ' + name);
     if (detailsEl) detailsEl.setAttribute('aria-label', 'Usage per day of ' + name);
   };
 
@@ -198,6 +225,9 @@ export function createMemberView(userId, opts) {
     const usage = usageOf(b);
     setText(usedEl, String(b.used));
     setText(remainingEl, String(b.remaining));
+    const held = toMilli(b.held);
+    setText(heldEl, held !== null && held > 0n ? formatMilli(held) + ' held for running actions' : '');
+    show(heldEl, held !== null && held > 0n);
     if (usage) {
       setText(totalEl, usage.totalText);
       const pct = formatPermille(usage.permille);
@@ -231,6 +261,11 @@ export function createMemberView(userId, opts) {
       toggleEl.disabled = !b.paygAvailable;
       toggleEl.title = b.paygAvailable ? '' : 'Pay-as-you-go is not available on this plan';
     }
+    const cap = b.paygCap && Number.isSafeInteger(b.paygCap.amountMinor) ? b.paygCap : null;
+    setText(capEl, cap ? 'Cap ' + formatMoney(cap) + ' a month' : 'No monthly cap');
+    capEl.dataset.capMinor = cap ? String(cap.amountMinor) : '';
+    show(capLineEl, !!b.paygAvailable);
+    if (capEditEl) setText(capEditEl, cap ? 'Change cap' : 'Set cap');
     setText(paygCreditsEl, String(b.paygCredits));
     setText(paygChargeEl, formatMoney(b.paygCharge));
     const overage = toMilli(b.paygCredits);
@@ -272,6 +307,7 @@ export function createMemberView(userId, opts) {
   };
 
   view.focusBuy = () => buyEl && buyEl.focus();
+  view.focusCap = () => capEditEl && capEditEl.focus();
   view.focusDetails = () => detailsEl && detailsEl.focus();
   view.setExpanded = (open) => detailsEl && detailsEl.setAttribute('aria-expanded', open ? 'true' : 'false');
   view.toggleEl = toggleEl;

@@ -6,11 +6,11 @@
 import { api, teamPath } from '../api.js';
 import { usageCsv } from '../csv.js';
 import { $, h, setText, show } from '../dom.js';
-import { capitalize, formatMoney } from '../format.js';
+import { capitalize, formatMoney, rememberCurrency } from '../format.js';
 import { reportError, showNotice } from '../notices.js';
 import { isBilling, session } from '../state.js';
 import { openDetails } from './member-details.js';
-import { openBuy, togglePayg } from './member-actions.js';
+import { editMemberCap, openBuy, togglePayg } from './member-actions.js';
 import { createMemberView, setPeriod } from './member-view.js';
 
 const PAGE_SIZES = [10, 25, 50, 100, 500];
@@ -60,6 +60,10 @@ export async function loadUsageTable() {
     return loadUsageTable();
   }
   session.plan = typeof data.plan === 'string' ? data.plan : null;
+  if (data.planTerms) {
+    rememberCurrency(data.planTerms);
+    session.currency = data.planTerms.currency;
+  }
   table.nextCursor = typeof data.nextCursor === 'string' ? data.nextCursor : null;
   renderRows(members, startSeq);
   renderPager(members.length);
@@ -92,6 +96,7 @@ function renderRows(members, startSeq) {
         canManage,
         onTogglePayg: togglePayg,
         onBuy: openBuy,
+        onEditCap: editMemberCap,
         onDetails: (v) => openDetails(v).catch((err) => reportError(err, 'action')),
       });
       table.views.set(m.userId, view);
