@@ -2381,7 +2381,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    enabled: boolean;
+                    /** @description PAYG on or off; absent: unchanged */
+                    enabled?: boolean;
                     /** @description Monthly cap on the PAYG charges; null: none; absent: unchanged */
                     monthlyCapMinor?: number | null;
                 };
@@ -3891,6 +3892,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Page size, 1-500 (default 100) */
                 limit?: string;
+                /** @description oldest (default): from the first event on; newest: from the latest back, `after` still bounding it */
+                order?: "oldest" | "newest";
             };
             header?: never;
             path: {

@@ -69,7 +69,6 @@ const BALANCE_KEYS = [
   'paused',
   'paygCap',
   'paygAvailable',
-  'paygCap',
   'paygCharge',
   'paygCredits',
   'paygEnabled',
