@@ -2,6 +2,8 @@ import type { ActivityDeps } from './deps';
 import { createInvoiceActivities } from './invoices';
 import { createRecordActivities } from './records';
 import { createNotificationActivities } from './notifications';
+import { createPlanActivities } from './plans';
+import { createWebhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
 
@@ -11,6 +13,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecordActivities(deps),
     ...createInvoiceActivities(deps),
     ...createNotificationActivities(deps),
+    ...createWebhookActivities(deps),
+    ...createPlanActivities(deps),
   };
 }
 

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { formatCredits } from '../workflows/domain/credits';
-import { formatMoney, paygChargeMinor } from '../workflows/domain/money';
+import { formatMoney } from '../workflows/domain/money';
+import { teamThresholdEventRecord } from '../src/webhooks/events';
 import type { MemberNotification } from '../workflows/member-credits/types';
 import type { OutgoingEmail } from '../src/db/notification-store';
 import type { ActivityDeps } from './deps';
@@ -10,6 +11,16 @@ export interface SendMemberNotificationsInput {
 }
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+const ALERT_ONLY = new Set<MemberNotification['kind']>(['member_paused', 'member_resumed', 'member_team_payg_cap']);
+
+const RESUMED_BECAUSE: Record<string, string> = {
+  payg_enabled: 'pay-as-you-go was turned on',
+  credits_purchased: 'credits were bought for you',
+  period_renewed: 'your credits renewed',
+  plan_upgraded: "your team's plan was upgraded",
+  credits_released: 'held credits were given back',
+};
 
 /**
  * Alerts and emails are keyed by member, period and kind, so a retried activity stores and sends each once.
@@ -36,7 +47,8 @@ export function createNotificationActivities(deps: ActivityDeps) {
           message: text,
         });
         const emails: OutgoingEmail[] = [];
-        if (member) {
+        // Pausing, resuming and the team's cap are in-product alerts only (Billing gets the team cap's one email).
+        if (member && !ALERT_ONLY.has(n.kind)) {
           emails.push({
             emailKey: `${n.notificationKey}:member`,
             teamId: n.teamId,
@@ -87,10 +99,11 @@ export function createNotificationActivities(deps: ActivityDeps) {
 }
 
 /**
- * Team threshold: one email to Billing users when the team's PAYG charges for the period pass it. Only queued
- * here; returns the keys still unsent, which the workflow's delivery lane sends (`deliverEmails`).
+ * Team threshold: when the team's PAYG charges for the period pass it, one email to Billing users and one
+ * `team.payg_threshold_exceeded` webhook event (its deliveries started here). The emails are only queued; returns
+ * the keys still unsent, which the workflow's delivery lane sends (`deliverEmails`).
  */
-export async function queueTeamPaygThresholdEmails(
+export async function teamPaygThresholdPassed(
   deps: ActivityDeps,
   teamId: string,
   periodStart: number,
@@ -99,12 +112,21 @@ export async function queueTeamPaygThresholdEmails(
   const team = await deps.teams.getTeam(teamId);
   const plan = team && deps.plans.get(team.plan);
   if (!team || !plan || team.paygThresholdMinor === null) return [];
-  const perMember = await deps.ledger.paygCreditsByMember(teamId, periodStart);
-  const totalMinor = perMember.reduce(
-    (sum, m) => sum + paygChargeMinor(m.millicredits, plan.paygRateMicrosPerCredit, plan.currencyExponent),
-    0,
-  );
+  // Each member's charge at the rates it was spent at (a plan upgrade changes the rate within a period).
+  const totalMinor = await deps.credits.teamPaygChargeMinor(teamId, periodStart);
   if (totalMinor <= team.paygThresholdMinor) return [];
+  const deliveryIds = await deps.webhooks.recordEvents([
+    teamThresholdEventRecord({
+      teamId,
+      periodStart,
+      periodEnd,
+      chargesMinor: totalMinor,
+      thresholdMinor: team.paygThresholdMinor,
+      currency: plan.currency,
+      at: Date.now(),
+    }),
+  ]);
+  await deps.deliveries.start(deliveryIds);
   const key = `${teamId}:${day(periodStart)}:payg_threshold`;
   const keys: string[] = [];
   for (const billing of await deps.teams.contacts(teamId, ['billing'])) {
@@ -202,6 +224,12 @@ function memberSubject(n: MemberNotification): string {
       return `You've exceeded your AI credit limit`;
     case 'member_payg_cap':
       return `You've reached your monthly pay-as-you-go cap`;
+    case 'member_team_payg_cap':
+      return `Your team has reached its monthly pay-as-you-go cap`;
+    case 'member_paused':
+      return `Agent Mode is paused`;
+    case 'member_resumed':
+      return `Agent Mode is working again`;
   }
 }
 
@@ -218,5 +246,13 @@ function memberMessage(n: MemberNotification): string {
       return `You've exceeded your AI credit limit. Further Agent Mode usage is billed as pay-as-you-go until your credits renew on ${day(n.periodEnd)}.`;
     case 'member_payg_cap':
       return `You've reached the monthly pay-as-you-go cap your Billing admin set. Agent Mode is paused beyond your credits until they renew on ${day(n.periodEnd)}.`;
+    case 'member_team_payg_cap':
+      return `Your team has reached its monthly pay-as-you-go cap. Agent Mode works within your remaining credits until they renew on ${day(n.periodEnd)}.`;
+    case 'member_paused':
+      return n.reason === 'credits_held'
+        ? `Agent Mode is paused: your remaining AI credits are held by running actions and pay-as-you-go is off. It resumes when they finish with credits to spare, when credits are bought, or when they renew on ${day(n.periodEnd)}.`
+        : `Agent Mode is paused: you have used all your AI credits (${used}) and pay-as-you-go is off. It resumes when pay-as-you-go is turned on, credits are bought, or they renew on ${day(n.periodEnd)}.`;
+    case 'member_resumed':
+      return `Agent Mode is working again: ${RESUMED_BECAUSE[n.reason ?? ''] ?? 'credits are available'}.`;
   }
 }

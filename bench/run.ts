@@ -15,7 +15,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { memberCredits } from '../src/api/server';
@@ -23,6 +23,7 @@ import { createDb, migrateLatest } from '../src/db/knex';
 import { CreditStore } from '../src/db/credit-store';
 import { TokenStore } from '../src/db/token-store';
 import { PlanCatalogue } from '../src/plans';
+import { connectClient, plainText, plainTextEnv, temporalSettings } from '../src/temporal/connection';
 import { MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/member-client';
 import { reconcileMember } from '../src/credits/reconcile';
 import { findFreePort, stopListWithSignals } from '../tools/procs';
@@ -302,7 +303,12 @@ async function main(): Promise<number> {
     // ---- the processes under test ----
     const apiPort = await findFreePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const common = { ...process.env, TEMPORAL_ADDRESS: servers.temporalAddress, TEMPORAL_NAMESPACE: 'default' };
+    // A given Temporal is reached as configured (TLS, API key); the dev server started here speaks plain text.
+    const common = {
+      ...(servers.startedTemporal ? plainTextEnv(process.env, servers.temporalAddress) : process.env),
+      TEMPORAL_NAMESPACE: 'default',
+    };
+    const settings = servers.startedTemporal ? plainText(temporalSettings()) : temporalSettings();
     const apiLogLevel = process.env.BENCH_API_LOG_LEVEL ?? 'info';
     // For profiling only: BENCH_PROFILE=1 writes a V8 CPU profile of each child to .data/bench/profiles/ at exit.
     const nodeArgs = process.env.BENCH_PROFILE
@@ -366,7 +372,7 @@ async function main(): Promise<number> {
     };
     snapshotMemory('idle after start');
 
-    const connection = await Connection.connect({ address: servers.temporalAddress });
+    const connection = await connectClient(settings, servers.temporalAddress);
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
     // Path B: the API's own wiring in this process, with the API's pool size (10), holding its own leases.

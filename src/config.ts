@@ -1,4 +1,6 @@
 import { DEFAULT_TASK_QUEUE } from '../workflows/ids';
+import { temporalSettings, type TemporalSettings } from './temporal/connection';
+import { DEFAULT_WEBHOOK_RETRY, type WebhookRetrySchedule } from '../workflows/webhook-delivery/types';
 
 /** Configuration by environment (spec §12); every value has a working default. */
 export interface Config {
@@ -9,6 +11,8 @@ export interface Config {
   /** Unset: `npm start` starts a Temporal dev server. */
   temporalAddress?: string;
   temporalNamespace: string;
+  /** Address, namespace, TLS and API key, as Temporal's tools read them (src/temporal/connection.ts). */
+  temporal: TemporalSettings;
   taskQueue: string;
   /** Unset: `npm start` starts a local SMTP catcher. */
   smtpUrl?: string;
@@ -16,6 +20,22 @@ export interface Config {
   /** `LOG_LEVEL` (pino's levels: trace, debug, info, warn, error, fatal, silent); debug shows the bundler's report. */
   logLevel: string;
   rateLimits: RateLimits;
+  webhooks: WebhookSettings;
+}
+
+/** Where webhooks may go and how they are retried (spec §16). */
+export interface WebhookSettings {
+  /** `WEBHOOK_ALLOW_PRIVATE=1`: private, loopback and link-local receivers accepted (development and tests). */
+  allowPrivate: boolean;
+  /** Most one attempt waits for an answer. */
+  timeoutMs: number;
+  retry: WebhookRetrySchedule;
+}
+
+export function webhookSettings(env: NodeJS.ProcessEnv = process.env): WebhookSettings {
+  const allow = env.WEBHOOK_ALLOW_PRIVATE ?? '';
+  if (!['', '0', '1'].includes(allow)) throw new Error(`WEBHOOK_ALLOW_PRIVATE must be 1 or 0, got ${allow}`);
+  return { allowPrivate: allow === '1', timeoutMs: 5_000, retry: DEFAULT_WEBHOOK_RETRY };
 }
 
 /** Requests per minute and token, per API instance (spec §17). */
@@ -49,12 +69,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got ${env.PORT}`);
+  const temporal = temporalSettings(env);
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
     databaseUrl: env.DATABASE_URL || undefined,
-    temporalAddress: env.TEMPORAL_ADDRESS || undefined,
-    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalAddress: temporal.address,
+    temporalNamespace: temporal.namespace,
+    temporal,
     taskQueue: env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE,
     smtpUrl: env.SMTP_URL || undefined,
     provisioningToken: env.PROVISIONING_TOKEN || undefined,
@@ -63,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perMinute: positiveInteger(env, 'RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMITS.perMinute),
       agentPerMinute: positiveInteger(env, 'RATE_LIMIT_AGENT_PER_MINUTE', DEFAULT_RATE_LIMITS.agentPerMinute),
     },
+    webhooks: webhookSettings(env),
   };
 }
 

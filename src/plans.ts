@@ -20,6 +20,15 @@ interface PlanFile {
   >;
 }
 
+/**
+ * A change to `to` is an upgrade, applied at once, when it gives more credits a month than `from`; any other change
+ * (fewer or as many credits) takes effect at the next billing date, so nothing promised for the current period
+ * shrinks (spec §16).
+ */
+export function isUpgrade(from: PlanTerms, to: PlanTerms): boolean {
+  return to.monthlyAllowance > from.monthlyAllowance;
+}
+
 /** The plan catalogue: configuration (`config/plans.json`, or `PLANS_FILE`), validated once at start-up. */
 export class PlanCatalogue {
   private readonly plans = new Map<string, PlanTerms>();

@@ -1,16 +1,21 @@
+import { Client } from '@temporalio/client';
 import { SdkComponent, type Logger, type LogLevel, type LogMetadata } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createActivities } from '../activities';
-import { loadConfig, requireSetting } from './config';
+import { loadConfig, requireSetting, webhookSettings, type WebhookSettings } from './config';
 import { CreditStore } from './db/credit-store';
 import { InvoiceStore } from './db/invoice-store';
 import { createDb, migrateLatest } from './db/knex';
 import { LedgerStore } from './db/ledger-store';
 import { NotificationStore } from './db/notification-store';
 import { TeamStore } from './db/team-store';
+import { WebhookStore } from './db/webhook-store';
+import { PlanChanges } from './temporal/plan-changes';
+import { WebhookDeliveries } from './temporal/webhook-deliveries';
 import { createSmtpMailer, type Mailer } from './mailer';
 import { PlanCatalogue } from './plans';
+import { connectWorker } from './temporal/connection';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -21,30 +26,49 @@ export interface CreateWorkerInput {
   db: Knex;
   mailer: Mailer;
   plans?: PlanCatalogue;
+  /** Webhook URL policy and retries (default: from the environment, `webhookSettings()`). */
+  webhooks?: WebhookSettings;
   /** A prebuilt bundle (tests bundle once per suite); otherwise the worker bundles `workflows/`. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   options?: Partial<WorkerOptions>;
 }
 
-export function activityDeps(db: Knex, mailer: Mailer, plans = PlanCatalogue.load()) {
+/**
+ * The activities' dependencies. `client` starts webhook deliveries and sends plan upgrades to member workflows, on
+ * `taskQueue` (the worker's own).
+ */
+export function activityDeps(input: {
+  db: Knex;
+  mailer: Mailer;
+  client: Client;
+  taskQueue: string;
+  plans?: PlanCatalogue;
+  webhooks?: WebhookSettings;
+}) {
+  const settings = input.webhooks ?? webhookSettings();
   return {
-    credits: new CreditStore(db),
-    ledger: new LedgerStore(db),
-    invoices: new InvoiceStore(db),
-    teams: new TeamStore(db),
-    notifications: new NotificationStore(db),
-    mailer,
-    plans,
+    credits: new CreditStore(input.db),
+    ledger: new LedgerStore(input.db),
+    invoices: new InvoiceStore(input.db),
+    teams: new TeamStore(input.db),
+    notifications: new NotificationStore(input.db),
+    mailer: input.mailer,
+    plans: input.plans ?? PlanCatalogue.load(),
+    webhooks: new WebhookStore(input.db),
+    webhookSettings: settings,
+    deliveries: new WebhookDeliveries(input.client, input.taskQueue, settings.retry),
+    planChanges: new PlanChanges(input.client, input.taskQueue),
   };
 }
 
 export async function createWorker(input: CreateWorkerInput): Promise<Worker> {
+  const client = new Client({ connection: input.connection, namespace: input.namespace });
   return Worker.create({
     connection: input.connection,
     namespace: input.namespace,
     taskQueue: input.taskQueue,
     ...(input.workflowBundle ? { workflowBundle: input.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(activityDeps(input.db, input.mailer, input.plans)),
+    activities: createActivities(activityDeps({ ...input, client })),
     ...input.options,
   });
 }
@@ -85,9 +109,7 @@ async function main(): Promise<void> {
   installSdkLogger(config.logLevel);
   const db = createDb(requireSetting(config.databaseUrl, 'DATABASE_URL'));
   await migrateLatest(db);
-  const connection = await NativeConnection.connect({
-    address: requireSetting(config.temporalAddress, 'TEMPORAL_ADDRESS'),
-  });
+  const connection = await connectWorker(config.temporal, requireSetting(config.temporalAddress, 'TEMPORAL_ADDRESS'));
   const mailer = createSmtpMailer(requireSetting(config.smtpUrl, 'SMTP_URL'));
   const worker = await createWorker({
     connection,
@@ -95,8 +117,11 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     db,
     mailer,
+    webhooks: config.webhooks,
   });
-  console.log(`worker polling task queue ${config.taskQueue} on ${config.temporalAddress}`);
+  console.log(
+    `worker polling task queue ${config.taskQueue} on ${config.temporalAddress} (${config.temporal.description})`,
+  );
   await worker.run();
   await connection.close();
   mailer.close();

@@ -25,7 +25,8 @@ export interface LocalStackOptions {
     /** `-c name=value` server settings. */
     settings?: Record<string, string>;
   };
-  temporal: {
+  /** Unset: no Temporal at all (`npm run cluster` runs its own). */
+  temporal?: {
     address?: string;
     /** 0: a free port. */
     port: number;
@@ -130,6 +131,7 @@ export class LocalStack {
   }
 
   private async setUpTemporal(): Promise<void> {
+    if (this.opts.temporal === undefined) return;
     const { address, uiPort, fresh, dynamicConfig } = this.opts.temporal;
     if (address !== undefined) {
       this.temporalAddress = address;

@@ -4,6 +4,7 @@
  * anything touches it.
  */
 import { buildApp, type AppDeps } from '../src/api/app';
+import { DEFAULT_WEBHOOK_RETRY } from '../workflows/webhook-delivery/types';
 
 function untouchable<T extends object>(name: string): T {
   return new Proxy({} as T, {
@@ -25,6 +26,10 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     usageHistory: untouchable('usageHistory'),
     plans: untouchable('plans'),
     credits: untouchable('credits'),
+    webhooks: untouchable('webhooks'),
+    webhookSettings: { allowPrivate: false, timeoutMs: 5_000, retry: DEFAULT_WEBHOOK_RETRY },
+    deliveries: untouchable('deliveries'),
+    planChanges: untouchable('planChanges'),
     logger: false,
   };
   const app = await buildApp(deps);

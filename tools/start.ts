@@ -6,12 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { createApiApp, createLogger } from '../src/api/server';
 import { checkProvisioningToken, loadConfig } from '../src/config';
 import { createDb, migrateLatest } from '../src/db/knex';
 import { createSmtpMailer } from '../src/mailer';
+import { connectClient, connectWorker, plainText } from '../src/temporal/connection';
 import { createWorker, installSdkLogger } from '../src/worker';
 import { componentLine, LocalStack } from './local-stack';
 import { assertPortFree, formatDuration } from './procs';
@@ -62,7 +61,9 @@ async function main(): Promise<void> {
     const applied = await migrateLatest(db);
     log(componentLine('migrations', applied.length ? `applied ${applied.join(', ')}` : 'schema up to date'));
 
-    const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+    // A server given is reached as configured (TLS, API key); the dev server started here speaks plain text.
+    const temporal = stack.temporal === undefined ? config.temporal : plainText(config.temporal);
+    const nativeConnection = await connectWorker(temporal, stack.temporalAddress);
     stops.push(() => nativeConnection.close());
     const mailer = createSmtpMailer(stack.smtpUrl!);
     stops.push(async () => mailer.close());
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
       taskQueue: config.taskQueue,
       db,
       mailer,
+      webhooks: config.webhooks,
     });
     const workerDone = worker.run();
     stops.push(async () => {
@@ -79,9 +81,15 @@ async function main(): Promise<void> {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerDone;
     });
-    log(componentLine('worker', `task queue ${config.taskQueue}`, `namespace ${config.temporalNamespace}`));
+    log(
+      componentLine(
+        'worker',
+        `task queue ${config.taskQueue}`,
+        `namespace ${config.temporalNamespace}, ${temporal.description}`,
+      ),
+    );
 
-    const connection = await Connection.connect({ address: stack.temporalAddress });
+    const connection = await connectClient(temporal, stack.temporalAddress);
     stops.push(() => connection.close());
     const app = await createApiApp({
       db,
@@ -90,6 +98,7 @@ async function main(): Promise<void> {
       taskQueue: config.taskQueue,
       provisioningToken: provisioning.token,
       rateLimits: config.rateLimits,
+      webhooks: config.webhooks,
       logger: createLogger(config.logLevel),
     });
     await app.listen({ port: config.port, host: config.host });

@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createDb, migrateLatest } from '../src/db/knex';
+import { plainTextEnv } from '../src/temporal/connection';
 import { ensureChromium } from './chromium';
 import { LocalStack } from './local-stack';
 import { freshDatabase } from './postgres';
@@ -80,7 +81,6 @@ async function main(): Promise<number> {
     });
     stops.push(() => stack.stop());
     env.DATABASE_URL = stack.databaseUrl;
-    env.TEMPORAL_ADDRESS = stack.temporalAddress;
     env.TEMPORAL_TEST_SERVER = await ensureTimeSkippingTestServer(log);
     env.CHROMIUM_PATH = await ensureChromium(log);
 
@@ -89,7 +89,8 @@ async function main(): Promise<number> {
     await db.destroy();
 
     log(`stack ready in ${formatDuration(Date.now() - started)}; running jest…`);
-    return await run(jest, jestArgs, env);
+    // Its own dev server, in plain text, whatever TLS settings the shell has for another Temporal.
+    return await run(jest, jestArgs, plainTextEnv(env, stack.temporalAddress));
   } finally {
     await stopAll();
     log(`done in ${formatDuration(Date.now() - started)}`);

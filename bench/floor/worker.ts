@@ -4,16 +4,18 @@
  *
  *   TEMPORAL_ADDRESS=… TEMPORAL_TASK_QUEUE=bench-floor node --import tsx bench/floor/worker.ts
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { connectWorker, temporalSettings } from '../../src/temporal/connection';
 
 async function main(): Promise<void> {
-  const address = process.env.TEMPORAL_ADDRESS;
+  const settings = temporalSettings();
+  const address = settings.address;
   const taskQueue = process.env.TEMPORAL_TASK_QUEUE;
   if (!address || !taskQueue) throw new Error('TEMPORAL_ADDRESS and TEMPORAL_TASK_QUEUE are required');
-  const connection = await NativeConnection.connect({ address });
+  const connection = await connectWorker(settings);
   const worker = await Worker.create({
     connection,
-    namespace: process.env.TEMPORAL_NAMESPACE || 'default',
+    namespace: settings.namespace,
     taskQueue,
     workflowsPath: require.resolve('./workflows'),
   });

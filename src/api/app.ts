@@ -26,6 +26,7 @@ import { tokenRoutes } from './routes/tokens';
 import { usageRoutes } from './routes/usage';
 import { auditRoutes } from './routes/audit';
 import { usageHistoryRoutes } from './routes/usage-history';
+import { webhookRoutes } from './routes/webhooks';
 
 export type { AppDeps } from './context';
 
@@ -43,6 +44,7 @@ const ROUTES: RouteModule[] = [
   invoiceRoutes,
   ledgerRoutes,
   auditRoutes,
+  webhookRoutes,
 ];
 
 const CREDITS_ERROR_STATUS: Record<CreditsErrorCode, number> = {

@@ -11,6 +11,10 @@ import type { NotificationStore } from '../db/notification-store';
 import type { Team, TeamStore } from '../db/team-store';
 import type { TokenStore } from '../db/token-store';
 import type { UsageHistoryStore } from '../db/usage-history-store';
+import type { WebhookStore } from '../db/webhook-store';
+import type { WebhookSettings } from '../config';
+import type { PlanChanges } from '../temporal/plan-changes';
+import type { WebhookDeliveries } from '../temporal/webhook-deliveries';
 import type { PlanCatalogue } from '../plans';
 import type { MemberCredits } from '../credits/member-credits';
 import type { Guard } from './access';
@@ -23,6 +27,7 @@ export interface AccessStores {
   tokens: TokenStore;
   audit: AuditStore;
   changes: AccessChangeStore;
+  webhooks: WebhookStore;
 }
 
 export interface AppDeps {
@@ -42,6 +47,13 @@ export interface AppDeps {
   usageHistory: UsageHistoryStore;
   plans: PlanCatalogue;
   credits: MemberCredits;
+  webhooks: WebhookStore;
+  /** Where webhook URLs may point (checked at registration) and how deliveries are retried. */
+  webhookSettings: WebhookSettings;
+  /** Starts webhook deliveries (manual redelivery). */
+  deliveries: WebhookDeliveries;
+  /** Carries plan upgrades to the members' running periods. */
+  planChanges: PlanChanges;
   provisioningToken?: string;
   /** Requests per minute and token (default DEFAULT_RATE_LIMITS). */
   rateLimits?: RateLimits;

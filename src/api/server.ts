@@ -1,7 +1,14 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import type { Knex } from 'knex';
 import pino from 'pino';
-import { checkProvisioningToken, loadConfig, requireSetting, type RateLimits } from '../config';
+import {
+  checkProvisioningToken,
+  loadConfig,
+  requireSetting,
+  webhookSettings,
+  type RateLimits,
+  type WebhookSettings,
+} from '../config';
 import { LeaseHolder } from '../credits/lease-holder';
 import { MemberCredits } from '../credits/member-credits';
 import { WorkflowInputs } from '../credits/workflow-inputs';
@@ -15,7 +22,11 @@ import { NotificationStore } from '../db/notification-store';
 import { TeamStore } from '../db/team-store';
 import { TokenStore } from '../db/token-store';
 import { UsageHistoryStore } from '../db/usage-history-store';
+import { WebhookStore } from '../db/webhook-store';
+import { PlanChanges } from '../temporal/plan-changes';
+import { WebhookDeliveries } from '../temporal/webhook-deliveries';
 import { PlanCatalogue } from '../plans';
+import { connectClient } from '../temporal/connection';
 import { MemberClient } from '../temporal/member-client';
 import { buildApp } from './app';
 import type { AuthenticatorOptions } from './auth';
@@ -32,6 +43,8 @@ export interface ApiServerInput {
   auth?: AuthenticatorOptions;
   /** Grace window after each billing date before a team's invoice is finalized (tests shorten it). */
   invoiceGraceMs?: number;
+  /** Webhook URL policy and retries (default: from the environment). */
+  webhooks?: WebhookSettings;
 }
 
 /** The member credits with their dependencies wired: the API's, and the tests'. */
@@ -54,6 +67,7 @@ export async function createApiApp(input: ApiServerInput) {
   const plans = input.plans ?? PlanCatalogue.load();
   const client = new Client({ connection: input.connection, namespace: input.namespace });
   checkProvisioningToken(input.provisioningToken);
+  const webhooks = input.webhooks ?? webhookSettings();
   return buildApp({
     teams: new TeamStore(input.db),
     tokens: new TokenStore(input.db),
@@ -66,12 +80,17 @@ export async function createApiApp(input: ApiServerInput) {
           tokens: new TokenStore(trx),
           audit: new AuditStore(trx),
           changes: new AccessChangeStore(trx),
+          webhooks: new WebhookStore(trx),
         }),
       ),
     ledger: new LedgerStore(input.db),
     invoices: new InvoiceStore(input.db),
     notifications: new NotificationStore(input.db),
     usageHistory: new UsageHistoryStore(input.db),
+    webhooks: new WebhookStore(input.db),
+    webhookSettings: webhooks,
+    deliveries: new WebhookDeliveries(client, input.taskQueue, webhooks.retry),
+    planChanges: new PlanChanges(client, input.taskQueue),
     plans,
     credits: memberCredits({
       db: input.db,
@@ -117,7 +136,7 @@ async function main(): Promise<void> {
   const provisioningToken = checkProvisioningToken(requireSetting(config.provisioningToken, 'PROVISIONING_TOKEN'));
   const db = createDb(requireSetting(config.databaseUrl, 'DATABASE_URL'));
   await migrateLatest(db);
-  const connection = await Connection.connect({ address: requireSetting(config.temporalAddress, 'TEMPORAL_ADDRESS') });
+  const connection = await connectClient(config.temporal, requireSetting(config.temporalAddress, 'TEMPORAL_ADDRESS'));
   const app = await createApiApp({
     db,
     connection,
@@ -125,6 +144,7 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     provisioningToken,
     rateLimits: config.rateLimits,
+    webhooks: config.webhooks,
     logger: createLogger(config.logLevel),
   });
   await app.listen({ port: config.port, host: config.host });

@@ -87,7 +87,7 @@ export class LeaseHolder {
         if (stored && stored.fingerprint !== fingerprint) throw reused(request.requestId);
         const held = wantLease ? this.leases.get(key) : undefined;
         if (held) this.leases.delete(key);
-        const returnLeases = held ? [await this.store.returnLease(held.leaseId)] : [];
+        const returnLeases = held ? [await this.store.returnLease(held)] : [];
         try {
           const result = await this.members.consume(teamId, userId, {
             ...request,

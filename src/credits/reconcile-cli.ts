@@ -1,11 +1,13 @@
 /**
  * `npm run reconcile -- <teamId> [userId…]`: the reconciliation check for every active member of a team (or the
- * ones named), against DATABASE_URL and TEMPORAL_ADDRESS. Prints one line per member; exits 1 on any difference.
+ * ones named), against DATABASE_URL and the Temporal of TEMPORAL_ADDRESS or TEMPORAL_PROFILE (with their TLS
+ * settings, src/temporal/connection.ts). Prints one line per member; exits 1 on any difference.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { loadConfig, requireSetting } from '../config';
 import { createDb } from '../db/knex';
 import { TeamStore } from '../db/team-store';
+import { connectClient } from '../temporal/connection';
 import { reconcileMember } from './reconcile';
 
 async function main(): Promise<number> {
@@ -13,7 +15,7 @@ async function main(): Promise<number> {
   if (!teamId) throw new Error('usage: npm run reconcile -- <teamId> [userId…]');
   const config = loadConfig();
   const db = createDb(requireSetting(config.databaseUrl, 'DATABASE_URL'));
-  const connection = await Connection.connect({ address: requireSetting(config.temporalAddress, 'TEMPORAL_ADDRESS') });
+  const connection = await connectClient(config.temporal, requireSetting(config.temporalAddress, 'TEMPORAL_ADDRESS'));
   try {
     const client = new Client({ connection, namespace: config.temporalNamespace });
     const userIds = named.length > 0 ? named : (await new TeamStore(db).listMembers(teamId)).map((m) => m.userId);

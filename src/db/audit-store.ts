@@ -30,7 +30,10 @@ export type AuditAction =
   | 'payg_cap.changed'
   | 'team_payg_cap.changed'
   | 'credits.purchased'
-  | 'plan.changed';
+  | 'plan.changed'
+  | 'webhook.created'
+  | 'webhook.changed'
+  | 'webhook.deleted';
 
 /** The actor of what the service does by itself. */
 export const SYSTEM_ACTOR = 'system';

@@ -278,8 +278,8 @@ export class CreditStore {
   }
 
   /** The holder gives a lease back: no spend from it after this; returns what was spent. */
-  async returnLease(leaseId: string): Promise<ReturnedLease> {
-    const [closed] = await this.closeLeases([leaseId]);
+  async returnLease(lease: BudgetLease): Promise<ReturnedLease> {
+    const [closed] = await this.closeLeases([lease]);
     return closed;
   }
 
@@ -287,15 +287,18 @@ export class CreditStore {
 
   /**
    * Close leases (whoever asks first) and report what was spent from each, from the ledger rows that carry its id.
-   * The update waits for spends in flight on those leases; the sum is read after it, so it sees them all.
+   * The update waits for spends in flight on those leases; the sum is read after it, so it sees them all. A lease
+   * whose row is not written yet (the workflow takes it back before its records reached PostgreSQL) is written
+   * closed here, so the later write cannot open it: once closed, whatever the order, nothing is spent from it.
    */
-  async closeLeases(leaseIds: readonly string[]): Promise<ReturnedLease[]> {
-    if (leaseIds.length === 0) return [];
+  async closeLeases(leases: readonly BudgetLease[]): Promise<ReturnedLease[]> {
+    if (leases.length === 0) return [];
+    const leaseIds = leases.map((l) => l.leaseId);
     return this.db.transaction(async (trx) => {
       await trx('budget_leases')
-        .whereIn('lease_id', leaseIds)
-        .andWhere('status', 'active')
-        .update({ status: 'closed', closed_at: trx.fn.now() });
+        .insert(leases.map((l) => ({ ...leaseRow(l), status: 'closed', closed_at: trx.fn.now() })))
+        .onConflict('lease_id')
+        .merge({ status: 'closed', closed_at: trx.raw('coalesce(budget_leases.closed_at, now())') });
       const rows: { lease_id: string; spent: number }[] = await trx('ledger_entries')
         .whereIn('lease_id', leaseIds)
         .groupBy('lease_id')
@@ -310,7 +313,12 @@ export class CreditStore {
    * retry writes nothing twice), the usage rows they change, leases, and the answers, each completed with the
    * balance of its period as written.
    */
-  async writeRecords(batch: RecordBatch, source: { workflowId: string; runId: string }): Promise<void> {
+  async writeRecords(
+    batch: RecordBatch,
+    source: { workflowId: string; runId: string },
+    /** More to write in the same transaction (the webhook events decided with these records). */
+    alsoWrite?: (trx: Knex.Transaction) => Promise<void>,
+  ): Promise<void> {
     await this.db.transaction(async (trx) => {
       const deltas = new Map<
         string,
@@ -418,23 +426,11 @@ export class CreditStore {
         );
       }
       if (batch.leases.length > 0) {
-        await trx('budget_leases')
-          .insert(
-            batch.leases.map((l) => ({
-              lease_id: l.leaseId,
-              team_id: l.teamId,
-              user_id: l.userId,
-              period_start: new Date(l.periodStart),
-              holder: l.holder,
-              credits: l.credits,
-              allowance_credits: l.allowanceCredits,
-              expires_at: new Date(l.expiresAt),
-            })),
-          )
-          .onConflict('lease_id')
-          .ignore();
+        // A lease closed before this write (taken back while its row was still on its way) stays closed.
+        await trx('budget_leases').insert(batch.leases.map(leaseRow)).onConflict('lease_id').ignore();
       }
       if (batch.answers.length > 0) await this.writeAnswers(trx, batch, source);
+      if (alsoWrite) await alsoWrite(trx);
     });
   }
 
@@ -576,6 +572,14 @@ export class CreditStore {
     });
   }
 
+  /** The team's PAYG charges of a period, each member's at the rates it was spent at (removed members included). */
+  async teamPaygChargeMinor(teamId: string, periodStart: number): Promise<number> {
+    const [{ total }] = await this.db('member_usage')
+      .where({ team_id: teamId, period_start: new Date(periodStart) })
+      .sum({ total: 'payg_charge_minor' });
+    return Number(total ?? 0);
+  }
+
   /** PAYG accrued this period by the team's active members, not yet on an invoice (it is posted at the period end). */
   async accruingPayg(
     teamId: string,
@@ -640,4 +644,18 @@ export function toBalance(r: UsageRow): Balance {
 
 function answerWithBalance(a: AnswerRecord, balance: Balance) {
   return { ...a.answer, balance };
+}
+
+/** A lease as its `budget_leases` row. */
+function leaseRow(l: BudgetLease) {
+  return {
+    lease_id: l.leaseId,
+    team_id: l.teamId,
+    user_id: l.userId,
+    period_start: new Date(l.periodStart),
+    holder: l.holder,
+    credits: l.credits,
+    allowance_credits: l.allowanceCredits,
+    expires_at: new Date(l.expiresAt),
+  };
 }

@@ -5,6 +5,7 @@ import * as ledgerWrittenBy from '../../migrations/20261126040000_ledger_written
 import * as budgetLeases from '../../migrations/20261202030000_budget_leases';
 import * as tokensAndAudit from '../../migrations/20261203100000_tokens_and_audit';
 import * as capsAndReservations from '../../migrations/20261204090000_caps_and_reservations';
+import * as webhooksAndPlanChanges from '../../migrations/20261205090000_webhooks_and_plan_changes';
 
 // bigint columns hold millicredits and minor units: return them as numbers, refusing silent precision loss.
 pg.types.setTypeParser(20, (value: string) => {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261202030000_budget_leases': budgetLeases,
   '20261203100000_tokens_and_audit': tokensAndAudit,
   '20261204090000_caps_and_reservations': capsAndReservations,
+  '20261205090000_webhooks_and_plan_changes': webhooksAndPlanChanges,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

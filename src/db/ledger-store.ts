@@ -57,18 +57,6 @@ export interface LedgerFilter {
 export class LedgerStore {
   constructor(private readonly db: Knex) {}
 
-  /** PAYG millicredits per member of a team for one period (the team threshold is checked on these). */
-  async paygCreditsByMember(teamId: string, periodStart: number): Promise<{ userId: string; millicredits: number }[]> {
-    const rows = await this.db('ledger_entries')
-      .where({ team_id: teamId, period_start: new Date(periodStart), kind: 'payg' })
-      .groupBy('user_id')
-      .select('user_id', this.db.raw('sum(millicredits)::bigint as millicredits'));
-    return rows.map((r: { user_id: string; millicredits: number }) => ({
-      userId: r.user_id,
-      millicredits: r.millicredits,
-    }));
-  }
-
   /** Every row matching the filter, in id order (read a page at a time: nothing is cut). */
   async list(filter: LedgerFilter): Promise<StoredLedgerEntry[]> {
     const all: StoredLedgerEntry[] = [];

@@ -5,7 +5,10 @@ export const ROLES: readonly Role[] = ['member', 'admin', 'billing'];
 
 export interface Team {
   teamId: string;
+  /** The plan in force now (a downgrade whose date has come is the plan). */
   plan: string;
+  /** A downgrade waiting for the next billing date (spec §16), if any. */
+  pendingPlan: { plan: string; from: number } | null;
   billingAnchorDay: number;
   paygThresholdMinor: number | null;
   /** The team's monthly PAYG cap, minor units (null: none). */
@@ -36,6 +39,8 @@ interface TeamRow {
   payg_cap_minor: number | null;
   currency: string;
   created_at: Date;
+  pending_plan: string | null;
+  pending_plan_from: Date | null;
 }
 
 interface MemberRow {
@@ -55,7 +60,7 @@ export class TeamStore {
   constructor(private readonly db: Knex) {}
 
   /** Creates the team; returns false when it exists already. */
-  async createTeam(team: Omit<Team, 'createdAt' | 'paygCapMinor'>): Promise<boolean> {
+  async createTeam(team: Omit<Team, 'createdAt' | 'paygCapMinor' | 'pendingPlan'>): Promise<boolean> {
     const inserted = await this.db('teams')
       .insert({
         team_id: team.teamId,
@@ -77,6 +82,26 @@ export class TeamStore {
   async lockTeam(teamId: string): Promise<Team | null> {
     const row = await this.db<TeamRow>('teams').where('team_id', teamId).forUpdate().first();
     return row ? toTeam(row) : null;
+  }
+
+  /**
+   * The team's plan from now on (`pending: null`), or from `pending.from` on (a downgrade at the next billing date;
+   * the plan stays as it is until then). Either replaces a downgrade that was waiting.
+   */
+  async setPlan(teamId: string, plan: string, pending: { plan: string; from: number } | null): Promise<void> {
+    await this.db('teams')
+      .where('team_id', teamId)
+      .update(
+        pending
+          ? { plan, pending_plan: pending.plan, pending_plan_from: new Date(pending.from) }
+          : { plan, pending_plan: null, pending_plan_from: null },
+      );
+  }
+
+  /** The plan the team is on at `at` (a member's next period opens on it). */
+  async planAt(teamId: string, at: number): Promise<string | null> {
+    const row = await this.db<TeamRow>('teams').where('team_id', teamId).first();
+    return row ? toTeam(row, at).plan : null;
   }
 
   /** Active members holding `role`, leaving out `exceptUserId`. */
@@ -164,10 +189,16 @@ export class TeamStore {
   }
 }
 
-function toTeam(r: TeamRow): Team {
+/** The row as of `at`: a pending downgrade whose date has come is the plan. */
+function toTeam(r: TeamRow, at = Date.now()): Team {
+  const due = r.pending_plan !== null && r.pending_plan_from !== null && r.pending_plan_from.getTime() <= at;
   return {
     teamId: r.team_id,
-    plan: r.plan,
+    plan: due ? (r.pending_plan as string) : r.plan,
+    pendingPlan:
+      r.pending_plan !== null && r.pending_plan_from !== null && !due
+        ? { plan: r.pending_plan, from: r.pending_plan_from.getTime() }
+        : null,
     billingAnchorDay: r.billing_anchor_day,
     paygThresholdMinor: r.payg_threshold_minor,
     paygCapMinor: r.payg_cap_minor ?? null,

@@ -110,6 +110,14 @@ const ROUTES: Record<string, Route> = {
   'GET invoices/{id}': { method: 'GET', path: (c) => `${t(c)}/invoices/${c.invoiceId}` },
   'GET invoices/preview': { method: 'GET', path: (c) => `${t(c)}/invoices/preview` },
   'GET ledger': { method: 'GET', path: (c) => `${t(c)}/ledger?periodStart=2000-01-01T00:00:00Z` },
+  'PATCH team': { method: 'PATCH', path: t, body: () => ({ plan: 'basic' }) },
+  'POST webhooks': {
+    method: 'POST',
+    path: (c) => `${t(c)}/webhooks`,
+    body: () => ({ url: 'http://127.0.0.1:9/hook', events: ['member.paused'] }),
+  },
+  'GET webhooks': { method: 'GET', path: (c) => `${t(c)}/webhooks` },
+  'GET webhook deliveries': { method: 'GET', path: (c) => `${t(c)}/webhooks/access/deliveries` },
   'GET /v1/me/alerts': { method: 'GET', path: () => '/v1/me/alerts' },
   'GET /v1/me': { method: 'GET', path: () => '/v1/me' },
   'GET /healthz': { method: 'GET', path: () => '/healthz' },
@@ -138,6 +146,10 @@ const MATRIX: Record<RouteName, Outcome[]> = {
   'GET invoices/{id}':      [401,  401, 401,     403,  403,   OK,  403,    OK,   404,    404,  403,  403,   403,   OK,      404,    404],
   'GET invoices/preview':   [401,  401, 401,     403,  403,   OK,  403,    OK,   404,    404,  403,  403,   403,   OK,      404,    404],
   'GET ledger':             [401,  401, 401,     403,  403,   OK,  403,    OK,   404,    404,  403,  403,   403,   403,     404,    404],
+  'PATCH team':             [401,  401, 401,     OK,   403,   403, 403,    403,  404,    404,  403,  403,   403,   OK,      404,    404],
+  'POST webhooks':          [401,  401, 401,     403,  403,   403, 403,    403,  404,    404,  403,  403,   OK,    OK,      404,    404],
+  'GET webhooks':           [401,  401, 401,     403,  403,   403, 403,    403,  404,    404,  403,  403,   OK,    OK,      404,    404],
+  'GET webhook deliveries': [401,  401, 401,     403,  403,   403, 403,    403,  404,    404,  403,  403,   OK,    OK,      404,    404],
   'GET /v1/me/alerts':      [401,  401, 401,     403,  403,   403, 403,    403,  403,    403,  OK,   OK,    OK,    OK,      OK,     OK],
   'GET /v1/me':             [401,  401, 401,     403,  403,   403, 403,    403,  403,    403,  OK,   OK,    OK,    OK,      OK,     OK],
   'GET /healthz':           [OK,   OK,  OK,      OK,   OK,    OK,  OK,     OK,   OK,     OK,   OK,   OK,    OK,    OK,      OK,     OK],
@@ -208,10 +220,18 @@ beforeAll(async () => {
     "team A's open invoice",
   ).then(String);
 
+  // A webhook of team A, for the delivery log's row.
+  const hook = await apiClient(url, tokens.admin)('PUT', `/v1/teams/${teamA}/webhooks/access`, {
+    url: 'http://127.0.0.1:9/hook',
+    events: ['member.paused'],
+  });
+  expect(hook.status).toBe(201);
+
   secretsOfA = [
     ...['mia', 'olly', 'ada', 'bea', 'rex'].map((u) => `${u}@${teamA}.example`),
     ...Object.values(tokens).filter((tk) => tk.startsWith('aic_') && tk !== tokens.bad),
     PROVISIONING_TOKEN,
+    hook.body.secret,
   ];
 });
 

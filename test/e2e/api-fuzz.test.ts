@@ -8,6 +8,7 @@
  * For the member-credit routes the test keeps an oracle of the contract (spec §6, §12) and checks the exact
  * status: 400 for what the contract refuses, 200/201/402 for what it accepts.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { WorkflowHandle } from '@temporalio/client';
 import fc from 'fast-check';
@@ -72,16 +73,39 @@ interface Sent {
 async function send(
   method: string,
   path: string,
-  opts: { token?: string; authorization?: string; body?: string; contentType?: string | null } = {},
+  opts: { token?: string; authorization?: string; body?: string; contentType?: string | null; base?: string } = {},
 ): Promise<Sent> {
   const headers: Record<string, string> = {};
   if (opts.authorization !== undefined) headers.authorization = opts.authorization;
   else if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined && opts.contentType !== null)
     headers['content-type'] = opts.contentType ?? 'application/json';
-  const res = await fetch(`${url}${path}`, { method, headers, body: opts.body });
+  const res = await fetch(`${opts.base ?? url}${path}`, { method, headers, body: opts.body });
   const text = await res.text();
   return { status: res.status, text, json: parseJson(text) };
+}
+
+/**
+ * `send`, or 'not sent' when fetch refused the request before sending it (a header value HTTP cannot carry: NUL,
+ * CR/LF, beyond Latin-1). A request that was sent and got no answer (the server crashed, the connection dropped)
+ * is a `TypeError: fetch failed` with a `cause`, and fails the caller. (Compared by name: undici's TypeError is
+ * not the one of Jest's sandbox.)
+ */
+async function sendUnlessRefused(
+  method: string,
+  path: string,
+  opts: { authorization: string; body?: string; base?: string },
+): Promise<Sent | 'not sent'> {
+  try {
+    return await send(method, path, opts);
+  } catch (err) {
+    const e = err as Error;
+    if (e.name === 'TypeError' && e.cause === undefined && e.message !== 'fetch failed') return 'not sent';
+    // undici checks some header values only when it builds the request (a control character in Authorization):
+    // `fetch failed` caused by InvalidArgumentError, before anything went on the wire.
+    if (e.name === 'TypeError' && (e.cause as Error | undefined)?.name === 'InvalidArgumentError') return 'not sent';
+    throw err;
+  }
 }
 
 function parseJson(text: string): unknown {
@@ -582,6 +606,24 @@ describe('API fuzzing (fast-check)', () => {
     );
   });
 
+  it('a request sent and never answered (a crashed server) fails the Authorization property', async () => {
+    // A listener that drops every connection as it comes: what fetch sees of an API process that died.
+    const dropper = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(dropper.address() as AddressInfo).port}`;
+    try {
+      await expect(sendUnlessRefused('GET', '/v1/me', { authorization: 'Bearer aic_x', base })).rejects.toThrow(
+        'fetch failed',
+      );
+      // What the property does skip: a value fetch will not put on the wire.
+      await expect(sendUnlessRefused('GET', '/v1/me', { authorization: 'Bearer a\u0000b', base })).resolves.toBe(
+        'not sent',
+      );
+    } finally {
+      await new Promise((resolve) => dropper.close(resolve));
+    }
+  });
+
   it('Authorization headers: random, malformed and near-miss values are always a clean 401', async () => {
     const header = fc.oneof(
       fc.string({ maxLength: 100 }),
@@ -620,15 +662,8 @@ describe('API fuzzing (fast-check)', () => {
     ];
     await fc.assert(
       fc.asyncProperty(header, fc.constantFrom(...targets), async (authorization, target) => {
-        let res: Sent;
-        try {
-          res = await send(target.method, target.path(), { authorization, body: target.body });
-        } catch (err) {
-          // fetch refuses header values HTTP cannot carry (NUL, CR/LF, non-Latin-1): nothing was sent.
-          // (Compared by name: undici's TypeError is not the one of Jest's sandbox.)
-          if ((err as Error).name === 'TypeError') return;
-          throw err;
-        }
+        const res = await sendUnlessRefused(target.method, target.path(), { authorization, body: target.body });
+        if (res === 'not sent') return;
         expectStatus(
           res,
           [401],

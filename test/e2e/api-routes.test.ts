@@ -626,6 +626,7 @@ describe('invoice and finance routes', () => {
           kind: 'purchase',
           description: expect.any(String),
           credits: '10',
+          rateMicrosPerCredit: 35_000,
           amount: { amountMinor: 35, currency: 'USD' },
         },
       ],

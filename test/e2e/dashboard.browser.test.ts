@@ -305,15 +305,19 @@ describe('dashboard in a browser', () => {
         page,
         async () => {
           const kinds = await alertKinds();
-          return kinds.includes('member_75') && kinds.includes('member_100');
+          return kinds.includes('member_75') && kinds.includes('member_100') && kinds.includes('member_paused');
         },
-        'the 75 % and 100 % alerts',
+        'the 75 %, 100 % and paused alerts',
       );
       const kinds = await alertKinds();
-      expect(kinds.sort()).toEqual(['member_100', 'member_75']);
+      expect(kinds.sort()).toEqual(['member_100', 'member_75', 'member_paused']);
       const alertsText = await page.getByTestId('alerts-list').innerText();
       expect(alertsText).toMatch(/You've used 75% of your AI credits for this period \(300 of 400 credits\)/);
       expect(alertsText).toMatch(/You've used 100% of your AI credits \(400 of 400 credits\)/);
+      // Billing turned PAYG off with no credits left: paused, and told so.
+      expect(alertsText).toMatch(
+        /Paused\s+Agent Mode is paused: you have used all your AI credits \(400 of 400 credits\)/,
+      );
       expect(await page.getByTestId('alerts-empty').isVisible()).toBe(false);
       await expectText(page, 'notices-max', '75% reached, 100% reached');
       const own = await chartData(page, 'member-chart');

@@ -21,7 +21,10 @@
  * - PAYG: state credits and charge = ledger PAYG credits × rate; removed members' invoice lines = ledger PAYG;
  *   each purchase is one ledger row and one invoice line at the plan's price;
  * - every threshold notification the workflow decided is one alert and one email per recipient, each sent; the
- *   team's PAYG threshold email to its Billing admin goes out once.
+ *   team's PAYG threshold email to its Billing admin goes out once;
+ * - webhooks (an endpoint per team on a receiver in this process): every event stored was delivered at least once,
+ *   signed, with one id and one body; every threshold the workflow decided and every pause and resume alert has
+ *   its event; none has two ids.
  *
  * It prints the counts and fails on any lost, duplicated or mismatched one.
  */
@@ -37,6 +40,9 @@ import { memberWorkflowId } from '../../workflows/ids';
 import { creditStateQuery } from '../../workflows/member-credits/messages';
 import type { MemberCreditsView } from '../../workflows/member-credits/types';
 import { reconcileMember } from '../../src/credits/reconcile';
+import { WEBHOOK_EVENT_TYPES } from '../../src/webhooks/events';
+import { verifyWebhookSignature } from '../../src/webhooks/verify';
+import { WebhookReceiver } from '../support/webhook-receiver';
 import { chargedOf, RetryingClient, sameCharge, type Answer, type Charged } from './load';
 import { FaultStack } from './stack';
 
@@ -97,8 +103,12 @@ interface Counts {
 
 jest.setTimeout(20 * 60_000);
 
+/** Alerts of pausing and resuming: several a period, matched against their webhook events, not `notificationsSent`. */
+const PAUSE_KINDS = new Set(['member_paused', 'member_resumed']);
+
 test('no consumption is lost or counted twice under faults', async () => {
   const stack = new FaultStack(path.join(root, '.data', 'faults'), log);
+  const receiver = new WebhookReceiver();
   let db: Knex | undefined;
   let connection: Connection | undefined;
   try {
@@ -141,6 +151,16 @@ test('no consumption is lost or counted twice under faults', async () => {
       }
     }
     const agentToken: string = (await must('POST', '/v1/tokens', prov, { service: 'agent', scope: 'global' })).token;
+    // Every event of every team to a receiver here (the worker runs with WEBHOOK_ALLOW_PRIVATE=1).
+    await receiver.start();
+    const webhookSecrets = new Map<string, string>();
+    for (const [teamId, token] of billingTokens) {
+      const hook = await must('PUT', `/v1/teams/${teamId}/webhooks/faults`, token, {
+        url: receiver.on(`/${teamId}`, () => 200),
+        events: [...WEBHOOK_EVENT_TYPES],
+      });
+      webhookSecrets.set(teamId, hook.secret);
+    }
     const teamOf = (name: string) => members.find((m) => m.userId.startsWith(name))!.teamId;
 
     // ---- load ----
@@ -432,8 +452,15 @@ test('no consumption is lost or counted twice under faults', async () => {
         else views.set(m, v);
       }
       const [{ unsent }] = await db('email_outbox').whereNull('sent_at').count<{ unsent: string }[]>('* as unsent');
-      if (busy === 0 && Number(unsent) === 0) break;
-      if (Date.now() > quietBy) throw new Error(`not quiet after 5 minutes: ${busy} busy members, ${unsent} unsent`);
+      const [{ undelivered }] = await db('webhook_deliveries')
+        .whereNot('status', 'delivered')
+        .count<{ undelivered: string }[]>('* as undelivered');
+      if (busy === 0 && Number(unsent) === 0 && Number(undelivered) === 0) break;
+      if (Date.now() > quietBy) {
+        throw new Error(
+          `not quiet after 5 minutes: ${busy} busy members, ${unsent} unsent emails, ${undelivered} webhooks`,
+        );
+      }
       await sleep(1000);
     }
 
@@ -617,7 +644,7 @@ test('no consumption is lost or counted twice under faults', async () => {
       const decided = [...views.get(m)!.notificationsSent].sort();
       expectedAlerts += decided.length;
       const stored = alerts
-        .filter((a) => a.team_id === m.teamId && a.user_id === m.userId)
+        .filter((a) => a.team_id === m.teamId && a.user_id === m.userId && !PAUSE_KINDS.has(a.kind))
         .map((a) => a.kind)
         .sort();
       if (stored.join() !== decided.join()) {
@@ -645,6 +672,84 @@ test('no consumption is lost or counted twice under faults', async () => {
       problem(`${strays} delivered email(s) with no outbox row`);
     }
 
+    // Webhooks: every stored event arrived, signed, one id and one body each; every decision has its event.
+    const events: { event_id: string; event_key: string; team_id: string; type: string; body: string }[] = await db(
+      'webhook_events',
+    ).whereIn('team_id', teamIds);
+    const received = new Map<string, { team: string; body: string; n: number }>();
+    for (const r of receiver.received) {
+      const team = r.path.slice(1);
+      let id = '';
+      try {
+        // Checked as the receiver would have on arrival: the run is longer than the timestamp tolerance.
+        id = verifyWebhookSignature({
+          secret: webhookSecrets.get(team) ?? '',
+          headers: r.headers,
+          body: r.body,
+          now: r.at,
+        }).id;
+      } catch (err) {
+        counts.mismatched++;
+        problem(`webhook to ${team}: ${String(err)}`);
+        continue;
+      }
+      const seen = received.get(id);
+      if (seen && seen.body !== r.body) {
+        counts.mismatched++;
+        problem(`webhook ${id}: two bodies`);
+      }
+      received.set(id, { team, body: r.body, n: (seen?.n ?? 0) + 1 });
+    }
+    for (const e of events) {
+      if (!received.has(e.event_id)) {
+        counts.lost++;
+        problem(`webhook event ${e.event_key}: never delivered`);
+      } else if (received.get(e.event_id)!.body !== e.body) {
+        counts.mismatched++;
+        problem(`webhook event ${e.event_key}: delivered another body`);
+      }
+    }
+    const strayEvents = [...received.keys()].filter((id) => !events.some((e) => e.event_id === id));
+    if (strayEvents.length > 0) {
+      counts.duplicated += strayEvents.length;
+      problem(`${strayEvents.length} webhook(s) delivered that no event row has`);
+    }
+    // One event per decision, under one id: a member's thresholds (by value), PAYG start and caps; and as many pause
+    // and resume events as alerts.
+    const eventData = events.map((e) => ({ ...e, data: JSON.parse(e.body).data as Record<string, unknown> }));
+    for (const m of members) {
+      const mine = eventData.filter((e) => e.team_id === m.teamId && e.data.userId === m.userId);
+      const describe = (e: (typeof mine)[number]) =>
+        `${e.type}:${typeof e.data.threshold === 'number' ? e.data.threshold : (e.data.scope ?? '')}`;
+      const onceKinds = mine.filter((e) => e.type !== 'member.paused' && e.type !== 'member.resumed').map(describe);
+      const expected = [...views.get(m)!.notificationsSent]
+        .map(
+          (k) =>
+            ({
+              member_75: 'member.threshold_reached:75',
+              member_100: 'member.threshold_reached:100',
+              member_exceeded: 'member.payg_started:',
+              member_payg_cap: 'member.payg_cap_reached:member',
+              member_team_payg_cap: 'member.payg_cap_reached:team',
+            })[k as string] ?? k,
+        )
+        .sort();
+      if (onceKinds.sort().join() !== expected.join()) {
+        if (onceKinds.length < expected.length) counts.lost++;
+        else counts.duplicated++;
+        problem(`${m.userId}: webhook events ${onceKinds.join()} vs decided ${expected.join()}`);
+      }
+      const pauseAlerts = alerts.filter(
+        (a) => a.team_id === m.teamId && a.user_id === m.userId && PAUSE_KINDS.has(a.kind),
+      ).length;
+      const pauseEvents = mine.filter((e) => e.type === 'member.paused' || e.type === 'member.resumed').length;
+      if (pauseAlerts !== pauseEvents) {
+        counts.mismatched++;
+        problem(`${m.userId}: ${pauseAlerts} pause/resume alerts, ${pauseEvents} events`);
+      }
+    }
+    const repeats = [...received.values()].reduce((a, r) => a + r.n - 1, 0);
+
     // ---- report ----
     const c = client;
     process.stdout.write(
@@ -664,6 +769,7 @@ test('no consumption is lost or counted twice under faults', async () => {
           `in one member, at most ${Math.ceil(stateSeen.maxCarriedBytes / 1024)} KiB carried (Temporal's limit: 2,048 KiB); ` +
           `failed runs: ${failedRuns.length}`,
         `  notifications: ${expectedAlerts} alerts, ${outbox.length} emails (${redelivered} SMTP redeliveries with the same Message-ID)`,
+        `  webhooks: ${events.length} events, all delivered, ${repeats} repeat deliveries with the same id`,
         `  ledger rows: ${ledger.length} (consumption rows: ${fromLeases} spent from budget leases by the API, ` +
           `${consumptionRows.length - fromLeases} decided by the workflow); leases still out at the end: ${openLeases}; ` +
           `invoice lines: ${lines.length}`,
@@ -701,6 +807,7 @@ test('no consumption is lost or counted twice under faults', async () => {
     for (const r of teamPayg) perMember.set(r.user_id, (perMember.get(r.user_id) ?? 0) + Number(r.millicredits));
     const teamPaygMinor = [...perMember.values()].reduce((a, mc) => a + paygChargeMinor(mc, PAYG_RATE, 2), 0);
     expect(outbox.filter((e) => e.kind === 'team_payg_threshold')).toHaveLength(teamPaygMinor > 500 ? 1 : 0);
+    expect(events.filter((e) => e.type === 'team.payg_threshold_exceeded')).toHaveLength(teamPaygMinor > 500 ? 1 : 0);
     expect({
       lost: counts.lost,
       duplicated: counts.duplicated,
@@ -729,6 +836,7 @@ test('no consumption is lost or counted twice under faults', async () => {
   } finally {
     await connection?.close().catch(() => undefined);
     await db?.destroy().catch(() => undefined);
+    await receiver.stop();
     await stack.stop();
   }
 });

@@ -7,6 +7,7 @@ import { type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { LocalStack } from '../../tools/local-stack';
+import { plainTextEnv } from '../../src/temporal/connection';
 import type { MailCatcher } from '../../tools/mail-catcher';
 import { findFreePorts, hasExited, spawnLogged, stopProcess, waitForTcp, type Log } from '../../tools/procs';
 
@@ -163,9 +164,9 @@ export class FaultStack {
     this.temporalAddress = this.servers.temporalAddress;
 
     const env = (): NodeJS.ProcessEnv => ({
-      ...process.env,
+      // Its own dev server, in plain text, whatever TLS settings the shell has for another Temporal.
+      ...plainTextEnv(process.env, this.temporalAddress),
       DATABASE_URL: this.databaseUrl,
-      TEMPORAL_ADDRESS: this.temporalAddress,
       TEMPORAL_TASK_QUEUE: this.taskQueue,
       SMTP_URL: this.servers!.smtpUrl,
       PROVISIONING_TOKEN: this.provisioningToken,
@@ -175,6 +176,8 @@ export class FaultStack {
       PORT: String(apiPort),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      // The suite's webhook receiver listens on loopback.
+      WEBHOOK_ALLOW_PRIVATE: '1',
     });
     this.worker = new Supervised('worker', ['src/worker.ts'], env, this.logFile('worker.log'), this.log);
     this.api = new Supervised('api', ['src/api/server.ts'], env, this.logFile('api.log'), this.log, apiPort);

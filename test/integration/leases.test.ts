@@ -4,11 +4,14 @@
  * PAYG switched off while a lease is out, and idempotency by request id that no count of other requests expires.
  */
 import { randomUUID } from 'node:crypto';
+import { CreditStore } from '../../src/db/credit-store';
 import { LedgerStore } from '../../src/db/ledger-store';
 import { NotificationStore } from '../../src/db/notification-store';
 import { reconcileMember } from '../../src/credits/reconcile';
 import { memberWorkflowId } from '../../workflows/ids';
 import { creditStateQuery } from '../../workflows/member-credits/messages';
+import { consumeFingerprint } from '../../workflows/member-credits/state';
+import type { BudgetLease } from '../../workflows/member-credits/types';
 import { credits as memberCredits, createHarness, eventually, seedTeam, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -128,6 +131,36 @@ it('PAYG switched off while a lease is out: the lease still serves credits, noth
     }
     await quiet(teamId, 'off');
     expect((await ledger.list({ teamId, userId: 'off' })).some((row) => row.kind === 'payg')).toBe(false);
+  });
+});
+
+it('a lease taken back before its row was written stays closed: the late write cannot open it', async () => {
+  // The workflow may take a lease back (another decision needs it, or it expired) while the records that hand it
+  // out are still on their way to PostgreSQL; the holder learns it from the Update once those are written.
+  const teamId = await seedTeam(h, { members: [{ userId: 'late' }] });
+  await h.withWorker(async (tq) => {
+    const credits = memberCredits(h, tq);
+    await credits.consume(teamId, 'late', { requestId: 'first', action: 'chat', millicredits: 1_000 });
+    const [held] = credits.leases.heldLeases();
+    const store = new CreditStore(h.db);
+    const source = { workflowId: memberWorkflowId(teamId, 'late'), runId: held.runId };
+    const batch = (lease: BudgetLease) => ({ entries: [], answers: [], leases: [lease], headers: [] });
+    const spend = (lease: BudgetLease, requestId: string) =>
+      store.spendFromLease(
+        lease,
+        { requestId, action: 'chat', millicredits: 1_000, fingerprint: consumeFingerprint('chat', 1_000) },
+        source.workflowId,
+      );
+
+    const late: BudgetLease = { ...held, leaseId: `${held.runId}:late`, credits: 5_000, allowanceCredits: 5_000 };
+    expect(await store.closeLeases([late])).toEqual([{ leaseId: late.leaseId, used: 0 }]);
+    await store.writeRecords(batch(late), source);
+    expect(await spend(late, 'on-the-late-lease')).toEqual({ outcome: 'lease_exhausted' });
+    // The same write without the close first: the lease serves (so the refusal above is the close's doing).
+    const control: BudgetLease = { ...late, leaseId: `${held.runId}:control` };
+    await store.writeRecords(batch(control), source);
+    expect(await spend(control, 'on-the-control-lease')).toMatchObject({ outcome: 'spent' });
+    expect(await store.closeLeases([control])).toEqual([{ leaseId: control.leaseId, used: 1_000 }]);
   });
 });
 

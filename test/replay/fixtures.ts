@@ -20,7 +20,10 @@ export const PREVIOUS_DIR = path.join(HISTORIES_DIR, 'previous');
 export const SCENARIOS = {
   /** (a) Member renewal over several billing periods, continue-as-new at each period end (time-skipping). */
   renewal: 'member-renewal',
-  /** (b) 75 % / 100 % / exceeded, PAYG on, PAYG consumption, PAYG off → refused, a purchase (dev server). */
+  /**
+   * (b) 75 % / 100 % / exceeded, PAYG on, PAYG consumption, PAYG off → refused (paused), a purchase (resumed), a
+   * plan upgrade (dev server).
+   */
   payg: 'member-payg',
   /** (c) Continue-as-new inside a period because Temporal suggested it (dev server, 300 events). */
   suggestedContinueAsNew: 'member-suggested-can',
@@ -28,6 +31,12 @@ export const SCENARIOS = {
   removal: 'member-removal',
   /** (e) Team billing: invoice finalized one grace window after each billing date (time-skipping). */
   teamBilling: 'team-billing',
+  /** (f) A webhook delivery that fails twice, then is delivered (dev server). */
+  webhookDelivered: 'webhook-delivered',
+  /** (g) A webhook delivery that gives up at the end of its schedule (dev server, a schedule of a second). */
+  webhookGaveUp: 'webhook-gave-up',
+  /** (h) A plan upgrade carried to the team's members (dev server). */
+  planChange: 'plan-change',
 } as const;
 
 /*

@@ -12,8 +12,12 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { InvoiceStore } from '../../src/db/invoice-store';
-import { memberWorkflowId, teamWorkflowId } from '../../workflows/ids';
-import { creditStateQuery } from '../../workflows/member-credits/messages';
+import { WebhookStore } from '../../src/db/webhook-store';
+import { PlanChanges } from '../../src/temporal/plan-changes';
+import { WebhookDeliveries } from '../../src/temporal/webhook-deliveries';
+import { memberEventRecord } from '../../src/webhooks/events';
+import { memberWorkflowId, planChangeWorkflowId, teamWorkflowId, webhookDeliveryWorkflowId } from '../../workflows/ids';
+import { changePlanUpdate, creditStateQuery } from '../../workflows/member-credits/messages';
 import type { MemberCreditsView } from '../../workflows/member-credits/types';
 import {
   credits as memberCredits,
@@ -21,8 +25,10 @@ import {
   createTimeSkippingHarness,
   eventually,
   seedTeam,
+  TEST_WEBHOOKS,
   type Harness,
 } from '../support/harness';
+import { WebhookReceiver } from '../support/webhook-receiver';
 import { eventType, fixtureName, HISTORIES_DIR, historyToJson, SCENARIOS, type History } from './fixtures';
 
 const maybe = process.env.RECORD_HISTORIES ? describe : describe.skip;
@@ -206,9 +212,14 @@ maybe('record histories on the dev server', () => {
       expect(await credits.release(teamId, 'cat', 'h2')).toMatchObject({ released: 5_000, how: 'released' });
       expect(await reserve('h3', 1_000, 2_000)).toMatchObject({ decision: 'held' });
       await eventually(async () => ((await drained(h.client, teamId, 'cat')).balance.held === 0 ? true : undefined));
+      // The team upgrades to professional: 600 more credits now.
+      await h.client.workflow.getHandle(memberWorkflowId(teamId, 'cat')).executeUpdate(changePlanUpdate, {
+        args: [{ changeId: 'chg-1', fromPlanId: 'basic', plan: h.plans.get('professional')!, paygEnabled: null }],
+      });
 
       const view = await drained(h.client, teamId, 'cat');
       expect(view.notificationsSent).toEqual(['member_75', 'member_100', 'member_exceeded']);
+      expect(view).toMatchObject({ planId: 'professional', balance: { allowance: 1_000_000 } });
       const runs = await saveRuns(h.client, memberWorkflowId(teamId, 'cat'), firstRun, SCENARIOS.payg);
       expect(runs).toHaveLength(1);
     });
@@ -258,6 +269,85 @@ maybe('record histories on the dev server', () => {
       await expect(h.client.workflow.getHandle(workflowId).result()).resolves.toMatchObject({ reason: 'removed' });
       const runs = await saveRuns(h.client, workflowId, firstRun, SCENARIOS.removal);
       expect(types(runs).map((t) => t.at(-1))).toEqual(['WORKFLOW_EXECUTION_COMPLETED']);
+    });
+  });
+
+  it(`${SCENARIOS.webhookDelivered} and ${SCENARIOS.webhookGaveUp}: a delivery retried until delivered, one given up`, async () => {
+    const teamId = await seedTeam(h, { members: [{ userId: 'wes' }] });
+    const receiver = new WebhookReceiver();
+    await receiver.start();
+    const store = new WebhookStore(h.db);
+    const secret = 'recording-secret-0123456789';
+    for (const [webhookId, behaviour] of [
+      ['ok', (n: number) => (n <= 2 ? 500 : 200)],
+      ['down', () => 500],
+    ] as const) {
+      await store.putEndpoint({
+        teamId,
+        webhookId,
+        url: receiver.on(`/${webhookId}`, behaviour),
+        events: ['member.paused'],
+        secret,
+      });
+    }
+    try {
+      await h.withWorker(async (tq) => {
+        const event = memberEventRecord(
+          {
+            type: 'member.paused',
+            reason: 'credits_exhausted',
+            eventKey: `${teamId}/wes:recorded:member.paused`,
+            teamId,
+            userId: 'wes',
+            periodStart: 0,
+            periodEnd: 0,
+            planId: 'basic',
+            currency: 'USD',
+            occurredAt: Date.now(),
+          },
+          null,
+        );
+        await store.recordEvents([event]);
+        const rows: { delivery_id: string; webhook_id: string }[] = await h
+          .db('webhook_deliveries')
+          .where({ team_id: teamId })
+          .select('delivery_id', 'webhook_id');
+        const id = (webhookId: string) => rows.find((r) => r.webhook_id === webhookId)!.delivery_id;
+        await new WebhookDeliveries(h.client, tq, TEST_WEBHOOKS.retry).start([id('ok')]);
+        // A schedule of a second: it gives up after a few attempts.
+        await new WebhookDeliveries(h.client, tq, {
+          initialIntervalMs: 200,
+          maximumIntervalMs: 200,
+          giveUpAfterMs: 1_000,
+        }).start([id('down')]);
+        for (const [webhookId, scenario, outcome] of [
+          ['ok', SCENARIOS.webhookDelivered, 'delivered'],
+          ['down', SCENARIOS.webhookGaveUp, 'failed'],
+        ] as const) {
+          const workflowId = webhookDeliveryWorkflowId(id(webhookId));
+          await expect(h.client.workflow.getHandle(workflowId).result()).resolves.toBe(outcome);
+          await saveRuns(h.client, workflowId, await currentRunId(h.client, workflowId), scenario);
+        }
+        expect(receiver.at('/ok')).toHaveLength(3);
+      });
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it(`${SCENARIOS.planChange}: an upgrade sent to the members whose workflow runs`, async () => {
+    const teamId = await seedTeam(h, { members: [{ userId: 'pia' }, { userId: 'pat' }] });
+    await h.withWorker(async (tq) => {
+      const credits = memberCredits(h, tq);
+      await credits.members.ensureStarted(teamId, 'pia'); // pat has none: it starts on the team's plan
+      const upgraded = await new PlanChanges(h.client, tq).upgrade(
+        { teamId, changeId: 'chg-rec', fromPlanId: 'basic', toPlanId: 'professional' },
+        60_000,
+      );
+      expect(upgraded).toEqual({ applied: 1 });
+      expect((await credits.members.state(teamId, 'pia')).balance.allowance).toBe(1_000_000);
+      const workflowId = planChangeWorkflowId(teamId, 'chg-rec');
+      await saveRuns(h.client, workflowId, await currentRunId(h.client, workflowId), SCENARIOS.planChange);
     });
   });
 });

@@ -73,11 +73,11 @@ describe('recorded histories', () => {
     expect(endsWith(runs[3])).not.toBe('WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
   });
 
-  it(`${SCENARIOS.payg}: every member message and both delivery lanes`, () => {
+  it(`${SCENARIOS.payg}: every member message and the three delivery lanes`, () => {
     const [run] = runsOf(SCENARIOS.payg, 1);
     expect(workflowType(run)).toBe('memberCreditsWorkflow');
     expect(new Set(updates(run))).toEqual(
-      new Set(['consume', 'setPayg', 'purchaseCredits', 'reserve', 'settle', 'release']),
+      new Set(['consume', 'setPayg', 'purchaseCredits', 'reserve', 'settle', 'release', 'changePlan']),
     );
     expect(new Set(activities(run))).toEqual(
       new Set(['writeMemberRecords', 'sendMemberNotifications', 'postInvoiceCharges', 'claimTeamPayg']),
@@ -97,6 +97,24 @@ describe('recorded histories', () => {
   it(`${SCENARIOS.removal}: removeMember, then the workflow completes`, () => {
     const [run] = runsOf(SCENARIOS.removal, 1);
     expect(updates(run)).toContain('removeMember');
+    expect(endsWith(run)).toBe('WORKFLOW_EXECUTION_COMPLETED');
+  });
+
+  it(`${SCENARIOS.webhookDelivered} and ${SCENARIOS.webhookGaveUp}: one delivery each, delivered or given up`, () => {
+    const [delivered] = runsOf(SCENARIOS.webhookDelivered, 1);
+    expect(workflowType(delivered)).toBe('webhookDeliveryWorkflow');
+    expect(activities(delivered)).toEqual(['deliverWebhook']);
+    expect(endsWith(delivered)).toBe('WORKFLOW_EXECUTION_COMPLETED');
+    const [gaveUp] = runsOf(SCENARIOS.webhookGaveUp, 1);
+    expect(activities(gaveUp)).toEqual(['deliverWebhook', 'finishWebhookDelivery']);
+    expect(types(gaveUp).some((t) => t === 'ACTIVITY_TASK_TIMED_OUT' || t === 'ACTIVITY_TASK_FAILED')).toBe(true);
+    expect(endsWith(gaveUp)).toBe('WORKFLOW_EXECUTION_COMPLETED');
+  });
+
+  it(`${SCENARIOS.planChange}: the upgrade sent to the members`, () => {
+    const [run] = runsOf(SCENARIOS.planChange, 1);
+    expect(workflowType(run)).toBe('planChangeWorkflow');
+    expect(activities(run)).toEqual(['applyPlanUpgrade']);
     expect(endsWith(run)).toBe('WORKFLOW_EXECUTION_COMPLETED');
   });
 

@@ -1,8 +1,7 @@
 /** A real HTTP API on a random port, wired to the harness's PostgreSQL and Temporal, plus a tiny client. */
-import { Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { createApiApp, type ApiServerInput } from '../../src/api/server';
-import { env, type Harness } from './harness';
+import { TEST_WEBHOOKS, type Harness } from './harness';
 
 /** At least 32 characters, as the API requires of a provisioning token. */
 export const PROVISIONING_TOKEN = 'test-provisioning-token-0123456789abcdef';
@@ -16,17 +15,17 @@ export const TEST_RATE_LIMITS = { perMinute: 1_000_000, agentPerMinute: 1_000_00
 export async function startApi(
   h: Harness,
   taskQueue: string,
-  options: Partial<Pick<ApiServerInput, 'rateLimits' | 'auth' | 'logger'>> = {},
+  options: Partial<Pick<ApiServerInput, 'rateLimits' | 'auth' | 'logger' | 'webhooks'>> = {},
 ): Promise<{ app: FastifyInstance; url: string }> {
-  const connection = h.connection ?? (await Connection.connect({ address: env('TEMPORAL_ADDRESS') }));
   const app = await createApiApp({
     db: h.db,
-    connection,
+    connection: h.connection,
     namespace: h.namespace,
     taskQueue,
     provisioningToken: PROVISIONING_TOKEN,
     plans: h.plans,
     rateLimits: TEST_RATE_LIMITS,
+    webhooks: TEST_WEBHOOKS,
     ...options,
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

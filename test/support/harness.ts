@@ -4,11 +4,11 @@
  * a worker per test on its own task queue.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   DefaultLogger,
-  NativeConnection,
+  type NativeConnection,
   Runtime,
   type Worker,
   type WorkerOptions,
@@ -23,6 +23,18 @@ import { PlanCatalogue } from '../../src/plans';
 import { memberCredits } from '../../src/api/server';
 import type { MemberCredits } from '../../src/credits/member-credits';
 import { createWorker, WORKFLOWS_PATH } from '../../src/worker';
+import { connectClient, connectWorker, temporalSettings } from '../../src/temporal/connection';
+import type { WebhookSettings } from '../../src/config';
+
+/**
+ * Webhooks in tests: receivers on loopback are allowed (`WEBHOOK_ALLOW_PRIVATE=1`), and retries come fast (from
+ * 200 ms, doubling to 1 s), so a receiver that fails three times is retried within seconds.
+ */
+export const TEST_WEBHOOKS: WebhookSettings = {
+  allowPrivate: true,
+  timeoutMs: 5_000,
+  retry: { initialIntervalMs: 200, maximumIntervalMs: 1_000, giveUpAfterMs: 24 * 60 * 60_000 },
+};
 
 export function env(name: 'DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_TEST_SERVER'): string {
   const value = process.env[name];
@@ -71,7 +83,11 @@ export interface Harness {
   nativeConnection: NativeConnection;
   namespace: string;
   /** Runs `fn` while a worker polls a fresh task queue; the worker stops afterwards. */
-  withWorker<T>(fn: (taskQueue: string, worker: Worker) => Promise<T>, options?: Partial<WorkerOptions>): Promise<T>;
+  withWorker<T>(
+    fn: (taskQueue: string, worker: Worker) => Promise<T>,
+    options?: Partial<WorkerOptions>,
+    webhooks?: WebhookSettings,
+  ): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -87,9 +103,11 @@ export async function createHarness(given?: {
   const smtpUrl = await mail.start(0);
   const mailer = createSmtpMailer(smtpUrl);
   const plans = PlanCatalogue.load();
-  const address = given ? '' : env('TEMPORAL_ADDRESS');
-  const connection = given ? (given.client.connection as Connection) : await Connection.connect({ address });
-  const nativeConnection = given ? given.nativeConnection : await NativeConnection.connect({ address });
+  // TEMPORAL_ADDRESS with its TLS settings, as the worker and the API read them (src/temporal/connection.ts).
+  const settings = given ? undefined : temporalSettings();
+  const address = settings ? env('TEMPORAL_ADDRESS') : '';
+  const connection = given ? (given.client.connection as Connection) : await connectClient(settings!, address);
+  const nativeConnection = given ? given.nativeConnection : await connectWorker(settings!, address);
   const namespace = given?.namespace ?? 'default';
   const client = given ? given.client : new Client({ connection, namespace });
   // Bundled on the first worker only: a file that starts none must not leave webpack running after its last test.
@@ -104,7 +122,7 @@ export async function createHarness(given?: {
     connection,
     nativeConnection,
     namespace,
-    async withWorker(fn, options) {
+    async withWorker(fn, options, webhooks = TEST_WEBHOOKS) {
       const taskQueue = uid('tq');
       const worker = await createWorker({
         connection: nativeConnection,
@@ -113,6 +131,7 @@ export async function createHarness(given?: {
         db,
         mailer,
         plans,
+        webhooks,
         workflowBundle: await (workflowBundleReady ??= workflowBundle()),
         options,
       });

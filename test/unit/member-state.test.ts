@@ -93,7 +93,7 @@ describe('MemberCreditsState', () => {
   it('refuses new decisions, never the state, when the outbox is full (PostgreSQL down for long)', () => {
     const big = { ...paid, plan: { ...paidPlan, monthlyAllowance: 10_000_000 } };
     const s = MemberCreditsState.open(big, T0, 'run-1');
-    for (let i = 0; s.snapshot().pendingRecords.length < MAX_PENDING_RECORDS; i++) consume(s, `r${i}`, 1);
+    for (let i = 0; s.view().pendingRecords < MAX_PENDING_RECORDS; i++) consume(s, `r${i}`, 1);
     expect(() => s.validateConsume(ask('next', 1))).toThrow(/retry shortly/);
     expect(() => s.validateConsume(ask('r0', 1))).not.toThrow(); // a repeat changes nothing: still answered
     drain(s);
@@ -103,7 +103,7 @@ describe('MemberCreditsState', () => {
 
   it('refuses without recording when PAYG is off: insufficient, then paused', () => {
     const s = MemberCreditsState.open(paid, T0, 'run-1');
-    s.setPayg({ enabled: false });
+    s.setPayg({ enabled: false }, T0);
     consume(s, 'r1', 90_000);
     const before = entries(s).length;
     expect(consume(s, 'r2', 20_000)).toMatchObject({ decision: 'refused', reason: 'insufficient_credits' });
@@ -111,10 +111,10 @@ describe('MemberCreditsState', () => {
     expect(consume(s, 'r4', 1)).toMatchObject({ decision: 'refused', reason: 'paused' });
     expect(s.balance().paused).toBe(true);
     expect(entries(s).length).toBe(before + 1);
-    s.setPayg({ enabled: true });
+    s.setPayg({ enabled: true }, T0);
     expect(s.balance().paused).toBe(false);
     expect(consume(s, 'r5', 1).decision).toBe('allowed_payg');
-    s.setPayg({ enabled: false });
+    s.setPayg({ enabled: false }, T0);
     expect(s.balance().paused).toBe(true);
   });
 
@@ -176,12 +176,12 @@ describe('MemberCreditsState', () => {
       expect(l1).toMatchObject({ credits: 74_999, allowanceCredits: 74_999, expiresAt: T0 + LEASE_TTL_MS });
       expect(lease(s)).toBeUndefined(); // all of it is out, to this holder
       // The holder spent 74.999 and gives it back with the consumption that did not fit.
-      s.settleLeases([{ leaseId: l1.leaseId, used: 74_999 }]);
+      s.settleLeases([{ leaseId: l1.leaseId, used: 74_999 }], T0);
       expect(consume(s, 'cross', 2).decision).toBe('allowed');
       expect(s.pendingNotifications.map((n) => [n.kind, n.usedMillicredits])).toEqual([['member_75', 75_001]]);
       const l2 = lease(s) as BudgetLease;
       expect(l2.credits).toBe(100_000 - 75_001 - 1); // below 100 %
-      s.settleLeases([{ leaseId: l2.leaseId, used: l2.credits }]);
+      s.settleLeases([{ leaseId: l2.leaseId, used: l2.credits }], T0);
       expect(consume(s, 'last', 1).decision).toBe('allowed');
       expect(s.pendingNotifications.map((n) => n.kind)).toEqual(['member_75', 'member_100']);
       expect(lease(s)).toBeUndefined(); // nothing left: PAYG is decided here, one by one
@@ -190,12 +190,12 @@ describe('MemberCreditsState', () => {
     it('splits what is free with a second API instance', () => {
       const s = MemberCreditsState.open(paid, T0, 'run-1');
       const a = lease(s, 'api-a') as BudgetLease;
-      s.settleLeases([{ leaseId: a.leaseId, used: 10_000 }]);
+      s.settleLeases([{ leaseId: a.leaseId, used: 10_000 }], T0);
       const a2 = lease(s, 'api-a') as BudgetLease;
       const b = lease(s, 'api-b') as BudgetLease;
       expect(a2.credits).toBe(64_999);
       expect(b).toBeUndefined(); // nothing free below the threshold: b's consumptions come here
-      s.settleLeases([{ leaseId: a2.leaseId, used: 4_999 }]);
+      s.settleLeases([{ leaseId: a2.leaseId, used: 4_999 }], T0);
       // a served this member lately: b gets half of what is free, then a half of the rest.
       const b2 = lease(s, 'api-b') as BudgetLease;
       const a3 = lease(s, 'api-a') as BudgetLease;
@@ -207,8 +207,8 @@ describe('MemberCreditsState', () => {
       const s = MemberCreditsState.open(paid, T0, 'run-1');
       const l = lease(s) as BudgetLease;
       expect(s.balance().remaining).toBe(100_000);
-      s.settleLeases([{ leaseId: l.leaseId, used: 1_234 }]);
-      s.settleLeases([{ leaseId: l.leaseId, used: 50_000 }]); // settled once only
+      s.settleLeases([{ leaseId: l.leaseId, used: 1_234 }], T0);
+      s.settleLeases([{ leaseId: l.leaseId, used: 50_000 }], T0); // settled once only
       expect(s.balance()).toMatchObject({ used: 1_234, remaining: 98_766 });
       expect(s.leases).toHaveLength(0);
     });
@@ -219,7 +219,7 @@ describe('MemberCreditsState', () => {
       expect(s.needsLeasesBack(1)).toBe(true); // might cross 75 %, depending on the lease's spend
       const t = MemberCreditsState.open(paid, T0, 'run-1');
       const small = t.grantLease('api-a', T0, 'run-1', 'x') as BudgetLease;
-      t.settleLeases([{ leaseId: small.leaseId, used: 0 }]);
+      t.settleLeases([{ leaseId: small.leaseId, used: 0 }], T0);
       expect(t.needsLeasesBack(1)).toBe(false); // none out
     });
 
@@ -241,7 +241,7 @@ describe('MemberCreditsState', () => {
 
     it('holds in spending order, leaves remaining at once, and never holds more than exists', () => {
       const s = MemberCreditsState.open(paid, T0, 'run-1');
-      s.setPayg({ enabled: false });
+      s.setPayg({ enabled: false }, T0);
       s.purchase({ purchaseId: 'p', millicredits: 10_000 }, T0);
       expect(reserve(s, 'a', 95_000)).toMatchObject({ decision: 'held', held: { allowance: 95_000, purchased: 0 } });
       expect(reserve(s, 'b', 10_000)).toMatchObject({ held: { allowance: 5_000, purchased: 5_000, payg: 0 } });
@@ -298,7 +298,7 @@ describe('MemberCreditsState', () => {
 
     it("refuses PAYG past the member's monthly cap, tells Billing once, and counts holds against it", () => {
       const s = MemberCreditsState.open(paid, T0, 'run-1');
-      s.setPayg({ enabled: true, monthlyCapMinor: 20 }); // 20 cents = 5 credits at $0.04
+      s.setPayg({ enabled: true, monthlyCapMinor: 20 }, T0); // 20 cents = 5 credits at $0.04
       consume(s, 'x', 100_000);
       expect(consume(s, 'p1', 3_000).decision).toBe('allowed_payg');
       expect(reserve(s, 'h', 2_000)).toMatchObject({ decision: 'held', held: { payg: 2_000 } });
@@ -314,11 +314,11 @@ describe('MemberCreditsState', () => {
     it('sets the cap on its own without touching the PAYG switch; a message setting nothing is refused', () => {
       const s = MemberCreditsState.open(paid, T0, 'run-1', { paygEnabled: false });
       s.validateSetPayg({ monthlyCapMinor: 40 });
-      s.setPayg({ monthlyCapMinor: 40 });
+      s.setPayg({ monthlyCapMinor: 40 }, T0);
       expect(s.balance()).toMatchObject({ paygEnabled: false, paygCapMinor: 40 });
-      s.setPayg({ enabled: true });
+      s.setPayg({ enabled: true }, T0);
       expect(s.balance()).toMatchObject({ paygEnabled: true, paygCapMinor: 40 });
-      s.setPayg({ monthlyCapMinor: null });
+      s.setPayg({ monthlyCapMinor: null }, T0);
       expect(s.balance()).toMatchObject({ paygEnabled: true, paygCapMinor: null });
       expect(() => s.validateSetPayg({})).toThrow(/give enabled, monthlyCapMinor or both/);
       expect(() => s.validateSetPayg({ enabled: 'yes' as unknown as boolean })).toThrow(/enabled must be a boolean/);
@@ -422,8 +422,149 @@ describe('MemberCreditsState', () => {
     expect(kinds(s)).toEqual(['restore:2000']);
     expect(s.balance()).toMatchObject({ used: 103_000, remaining: 2_000, paygEnabled: false });
     expect(consume(s, 'r', 2_000).decision).toBe('allowed');
-    expect(s.pendingNotifications.map((n) => n.kind)).toEqual(['member_100']); // 75 % was sent before
+    expect(s.pendingNotifications.map((n) => n.kind)).toEqual(['member_100', 'member_paused']); // 75 % was sent before
     expect(s.nextRecords(10)?.batch.headers.at(-1)?.version).toBeGreaterThan(41);
+  });
+
+  describe('plan upgrades', () => {
+    const pro = { ...paidPlan, planId: 'pro', monthlyAllowance: 250_000, paygRateMicrosPerCredit: 30_000 };
+    const upgrade = (st: MemberCreditsState, changeId = 'chg-1', fromPlanId = 'basic') =>
+      st.changePlan({ changeId, fromPlanId, plan: pro, paygEnabled: null }, T0 + 1_000);
+
+    it('grows this period by the difference, with an adjustment row, once', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1');
+      consume(s, 'a', 60_000);
+      expect(upgrade(s)).toBe(true);
+      expect(upgrade(s)).toBe(false); // a retry
+      expect(upgrade(s, 'chg-2', 'free')).toBe(false); // from another plan: overtaken
+      expect(kinds(s)).toEqual(['grant:100000', 'consume:60000', 'adjustment:150000']);
+      expect(entries(s).at(-1)?.entryKey).toContain(':adjustment:plan:chg-1');
+      expect(s.balance()).toMatchObject({ allowance: 250_000, remaining: 190_000 });
+      expect(s.identity.plan.planId).toBe('pro');
+    });
+
+    it('bills the PAYG before the change at the old rate and after it at the new one, one line per rate', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1');
+      consume(s, 'a', 110_000); // 10 credits PAYG at $0.04
+      upgrade(s); // 150 more credits, PAYG at $0.03
+      consume(s, 'b', 150_000);
+      consume(s, 'c', 5_000); // 5 credits PAYG at $0.03
+      expect(s.balance()).toMatchObject({ paygCredits: 15_000, paygChargeMinor: 40 + 15 });
+      s.rollOver('run-2', pro);
+      expect(s.pendingCharges.map((c) => [c.millicredits, c.rateMicrosPerCredit, c.amountMinor])).toEqual([
+        [10_000, 40_000, 40],
+        [5_000, 30_000, 15],
+      ]);
+      expect(s.pendingCharges[0].description).toMatch(/at USD 0\.04 per credit/);
+      expect(new Set(s.pendingCharges.map((c) => c.chargeKey)).size).toBe(2);
+    });
+
+    it('resumes a paused member, and turns PAYG on for one whose plan had none unless Billing said no', () => {
+      const onFree = MemberCreditsState.open(free, T0, 'run-1');
+      consume(onFree, 'a', 50_000);
+      expect(onFree.balance().paused).toBe(true);
+      const toPaid = (paygEnabled: boolean | null) => {
+        const st = MemberCreditsState.fromSnapshot(onFree.snapshot());
+        st.changePlan({ changeId: 'c', fromPlanId: 'free', plan: paidPlan, paygEnabled }, T0);
+        return st;
+      };
+      expect(toPaid(null).balance()).toMatchObject({ allowance: 100_000, remaining: 50_000, paygEnabled: true });
+      expect(toPaid(false).balance().paygEnabled).toBe(false);
+      const events = toPaid(null)
+        .snapshot()
+        .pendingRecords.flatMap((i) => i.events ?? [])
+        .map((e) => e.type);
+      expect(events.at(-1)).toBe('member.resumed');
+    });
+  });
+
+  describe('webhook events, pause and resume', () => {
+    const events = (st: MemberCreditsState) =>
+      st
+        .snapshot()
+        .pendingRecords.flatMap((i) => (i.events ?? []).map((e) => `${e.type}:${'reason' in e ? e.reason : ''}`));
+    const alerts = (st: MemberCreditsState) =>
+      st.pendingNotifications.map((n) => `${n.kind}${n.reason ? `:${n.reason}` : ''}`);
+
+    it('decides each threshold, PAYG start and cap as an event with the records, once per key', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1');
+      s.setPayg({ enabled: true, monthlyCapMinor: 50 }, T0);
+      consume(s, 'a', 80_000);
+      consume(s, 'b', 30_000); // 100 % and into PAYG
+      consume(s, 'c', 10_000); // past the cap: refused
+      const all = s.snapshot().pendingRecords.flatMap((i) => i.events ?? []);
+      expect(all.map((e) => e.type)).toEqual([
+        'member.threshold_reached',
+        'member.threshold_reached',
+        'member.payg_started',
+        'member.payg_cap_reached',
+      ]);
+      expect(all[1]).toMatchObject({ threshold: 100, used: 100_000, total: 100_000, continuesWithPayg: true });
+      expect(new Set(all.map((e) => e.eventKey)).size).toBe(4);
+      expect(all[3]).toMatchObject({ scope: 'member', capMinor: 50 });
+    });
+
+    it('pauses and resumes with its reason, each an event and an alert with its own key', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1', { paygEnabled: false });
+      consume(s, 'a', 100_000);
+      s.purchase({ purchaseId: 'p', millicredits: 1_000 }, T0);
+      consume(s, 'b', 1_000);
+      s.setPayg({ enabled: true }, T0);
+      s.setPayg({ enabled: false }, T0);
+      expect(consume(s, 'c', 1).reason).toBe('paused'); // paused already: no second event
+      expect(events(s).filter((e) => e.startsWith('member.paused') || e.startsWith('member.resumed'))).toEqual([
+        'member.paused:credits_exhausted',
+        'member.resumed:credits_purchased',
+        'member.paused:credits_exhausted',
+        'member.resumed:payg_enabled',
+        'member.paused:payg_disabled',
+      ]);
+      expect(alerts(s).filter((a) => a.startsWith('member_paused') || a.startsWith('member_resumed'))).toEqual([
+        'member_paused:credits_exhausted',
+        'member_resumed:credits_purchased',
+        'member_paused:credits_exhausted',
+        'member_resumed:payg_enabled',
+        'member_paused:payg_disabled',
+      ]);
+      const keys = s.pendingNotifications.map((n) => n.notificationKey);
+      expect(new Set(keys).size).toBe(keys.length);
+      expect(s.balance().paused).toBe(true);
+
+      s.rollOver('run-2');
+      const renewed = s
+        .snapshot()
+        .pendingRecords.flatMap((i) => i.events ?? [])
+        .at(-1);
+      expect(renewed).toMatchObject({ type: 'member.resumed', reason: 'period_renewed', periodStart: s.periodStart });
+    });
+
+    it('a hold that takes the last credits pauses until it is released', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1', { paygEnabled: false });
+      s.reserve({ reservationId: 'h', action: 'chat', millicredits: 100_000, ttlMs: 60_000 }, T0);
+      s.release('h', T0);
+      expect(events(s).filter((e) => !e.startsWith('member.threshold'))).toEqual([
+        'member.paused:credits_held',
+        'member.resumed:credits_released',
+      ]);
+    });
+
+    it('without PAYG a lease stops short of the last credit, so the pausing consumption is decided here', () => {
+      const withPayg = MemberCreditsState.open(paid, T0, 'run-1');
+      consume(withPayg, 'a', 100_000); // 75 % and 100 % notified
+      withPayg.purchase({ purchaseId: 'p', millicredits: 10_000 }, T0);
+      const withoutPayg = MemberCreditsState.fromSnapshot(withPayg.snapshot());
+      withoutPayg.setPayg({ enabled: false }, T0);
+      const out = lease(withPayg)!;
+      expect(out.credits).toBe(10_000); // PAYG on: nothing to decide at the last credit
+      expect(lease(withoutPayg)?.credits).toBe(9_999);
+      expect(withoutPayg.needsLeasesBack(1)).toBe(true);
+      // A lease handed out while PAYG was on, spent to the last credit after it was turned off: the pause is learnt
+      // when the lease comes back.
+      withPayg.setPayg({ enabled: false }, T0);
+      expect(withPayg.balance().paused).toBe(false);
+      withPayg.settleLeases([{ leaseId: out.leaseId, used: out.credits }], T0 + 5);
+      expect(events(withPayg).at(-1)).toBe('member.paused:credits_exhausted');
+    });
   });
 });
 
@@ -475,12 +616,12 @@ describe('MemberCreditsState against a reference model', () => {
         const giveBack = (h: number) => {
           const mine = held.get(h);
           if (!mine) return;
-          s.settleLeases([{ leaseId: mine.lease.leaseId, used: mine.used }]);
+          s.settleLeases([{ leaseId: mine.lease.leaseId, used: mine.used }], T0);
           held.delete(h);
         };
         for (const c of cmds) {
           if (c.t === 'payg') {
-            s.setPayg({ enabled: c.enabled });
+            s.setPayg({ enabled: c.enabled }, T0);
             m.payGo = c.enabled;
           } else if (c.t === 'purchase') {
             const bought = m.buys.get(c.id);
@@ -605,7 +746,7 @@ describe('reservations and caps against a reference model', () => {
     fc.assert(
       fc.property(fc.option(fc.integer({ min: 0, max: 300 })), fc.array(cmd, { maxLength: 60 }), (cap, cmds) => {
         const s = MemberCreditsState.open(paid, T0, 'run-1');
-        s.setPayg({ enabled: true, monthlyCapMinor: cap });
+        s.setPayg({ enabled: true, monthlyCapMinor: cap }, T0);
         const m = { used: 0, payg: 0, payGo: true };
         const holds = new Map<number, { credits: number; payg: number; settled?: number }>();
         const tried = new Set<number>();
@@ -627,7 +768,7 @@ describe('reservations and caps against a reference model', () => {
         for (const c of cmds) {
           now += 1_000;
           if (c.t === 'payg') {
-            s.setPayg({ enabled: c.enabled });
+            s.setPayg({ enabled: c.enabled }, T0);
             m.payGo = c.enabled;
           } else if (c.t === 'consume') {
             const want = decide(c.amount);

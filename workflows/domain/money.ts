@@ -55,6 +55,24 @@ export function formatMoney(m: Money, exponent = DEFAULT_CURRENCY_EXPONENT): str
   return `${m.currency} ${negative ? '-' : ''}${whole}${exponent > 0 ? '.' + fraction : ''}`;
 }
 
+/**
+ * A per-credit rate as people read it: `USD 0.04`, `USD 0.035`, `JPY 4.5` (micro-units per credit, the currency's
+ * minor-unit decimals at least, more only when the rate has them).
+ */
+export function formatRate(
+  rateMicrosPerCredit: number,
+  currency: string,
+  exponent = DEFAULT_CURRENCY_EXPONENT,
+): string {
+  assertNonNegativeSafeInteger('rateMicrosPerCredit', rateMicrosPerCredit);
+  assertExponent(exponent);
+  const digits = String(rateMicrosPerCredit).padStart(7, '0');
+  const whole = digits.slice(0, -6);
+  let fraction = digits.slice(-6).replace(/0+$/, '');
+  if (fraction.length < exponent) fraction = fraction.padEnd(exponent, '0');
+  return `${currency} ${whole}${fraction ? '.' + fraction : ''}`;
+}
+
 function assertNonNegativeSafeInteger(name: string, v: number): void {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
     throw new RangeError(`${name} must be a non-negative safe integer, got ${String(v)}`);

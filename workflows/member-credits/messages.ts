@@ -5,6 +5,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type {
   Balance,
+  ChangePlanInput,
   ConsumeInput,
   ConsumeResult,
   MemberCreditsView,
@@ -22,6 +23,8 @@ import type {
 export const consumeCreditsUpdate = defineUpdate<ConsumeResult, [ConsumeInput]>('consume');
 /** A Billing admin turns pay-as-you-go on or off; the answer is the balance after it. */
 export const setPaygUpdate = defineUpdate<Balance, [SetPaygInput]>('setPayg');
+/** The team's plan was upgraded: this period's allowance grows, the new PAYG rate applies from now (spec §16). */
+export const changePlanUpdate = defineUpdate<Balance, [ChangePlanInput]>('changePlan');
 /** A Billing admin buys credits for the member's current period. */
 export const purchaseCreditsUpdate = defineUpdate<PurchaseResult, [PurchaseInput]>('purchaseCredits');
 /** Agent Mode sets credits aside for an action whose cost it learns after (spec §14). */

@@ -13,23 +13,27 @@
  * the continue-as-new input: nothing accepted is lost while PostgreSQL or SMTP is down, and their size is bounded
  * (`MAX_PENDING_RECORDS`): past it new decisions are refused as unavailable until the outboxes drain.
  */
-import { paygChargeMinor } from '../domain/money';
+import { formatRate, paygChargeMinor } from '../domain/money';
 import { nextPeriod, periodContaining, periodKey } from '../domain/periods';
 import { isAgentAction, type PlanTerms } from '../domain/plans';
 import type {
   AnswerRecord,
   Balance,
   BudgetLease,
+  ChangePlanInput,
   ConsumeInput,
   ConsumeResult,
   Hold,
   InvoiceCharge,
   LedgerEntry,
   MemberCreditsView,
+  MemberEvent,
+  MemberEventFacts,
   MemberIdentity,
   MemberNotification,
-  MemberNotificationKind,
   MemberSnapshot,
+  OncePerPeriodKind,
+  PauseReason,
   PurchaseInput,
   PurchaseResult,
   RecordBatch,
@@ -37,6 +41,7 @@ import type {
   ReleaseResult,
   RememberedAnswer,
   RequestKind,
+  ResumeReason,
   ReserveInput,
   ReserveResult,
   ResumedPeriod,
@@ -168,11 +173,14 @@ export class MemberCreditsState {
       usedPurchased: 0,
       paygCredits: resume?.paygCredits ?? 0,
       paygBilled: resume?.paygCredits ?? 0,
+      paygAtEarlierRates: [],
       paygEnabled: identity.plan.paygAvailable && (options.paygEnabled ?? true),
       paygCapMinor: options.paygCapMinor ?? null,
       teamClaimMinor: 0,
       teamClaimSeq: 0,
       notified: resume ? [...resume.notified] : [],
+      paused: false,
+      pauseChanges: 0,
       removed: false,
       holds: [],
       leases: [],
@@ -199,11 +207,19 @@ export class MemberCreditsState {
     } else {
       state.pushHeader();
     }
+    // Where the member starts is not a change: no event (a resumed period was paused or not before).
+    state.s.paused = state.isPaused();
     return state;
   }
 
   static fromSnapshot(snapshot: MemberSnapshot): MemberCreditsState {
-    return new MemberCreditsState(structuredCloneJson(snapshot));
+    const s = structuredCloneJson(snapshot);
+    // Fields added after the first deployments: a run carrying an older snapshot starts them here.
+    s.paygAtEarlierRates ??= [];
+    s.pauseChanges ??= 0;
+    const state = new MemberCreditsState(s);
+    s.paused ??= state.isPaused();
+    return state;
   }
 
   snapshot(): MemberSnapshot {
@@ -264,6 +280,30 @@ export class MemberCreditsState {
     }
   }
 
+  validateChangePlan(input: ChangePlanInput): void {
+    if (this.s.removed) throw new MemberRemovedError();
+    validateRequestId(input?.changeId, 'changeId');
+    if (typeof input.fromPlanId !== 'string') throw new InvalidMessageError('fromPlanId is required');
+    const p: Partial<PlanTerms> | undefined = input.plan;
+    const whole = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+    if (
+      typeof p?.planId !== 'string' ||
+      !whole(p.monthlyAllowance) ||
+      !whole(p.paygRateMicrosPerCredit) ||
+      !whole(p.purchaseRateMicrosPerCredit) ||
+      !whole(p.maxCreditsPerAction) ||
+      !whole(p.maxPurchase) ||
+      typeof p.paygAvailable !== 'boolean' ||
+      typeof p.purchasesAllowed !== 'boolean' ||
+      p.currency !== this.s.identity.plan.currency
+    ) {
+      throw new InvalidMessageError('plan must be complete plan terms in the same currency');
+    }
+    if (input.paygEnabled !== null && typeof input.paygEnabled !== 'boolean') {
+      throw new InvalidMessageError('paygEnabled must be a boolean or null');
+    }
+  }
+
   validateReserve(input: ReserveInput): void {
     if (this.s.removed) throw new MemberRemovedError();
     validateRequestId(input?.reservationId, 'reservationId', MAX_RESERVATION_ID_LENGTH);
@@ -305,8 +345,11 @@ export class MemberCreditsState {
     return this.s.remembered.some((r) => r.kind === kind && r.requestId === requestId);
   }
 
-  /** Leases the holder gives back: what was spent from them becomes used, the rest is free again. */
-  settleLeases(returned: readonly ReturnedLease[]): void {
+  /**
+   * Leases the holder gives back: what was spent from them becomes used, the rest is free again. A lease handed out
+   * while PAYG was on may have spent the last credit after PAYG was turned off: the pause is learnt here.
+   */
+  settleLeases(returned: readonly ReturnedLease[], now: number): void {
     for (const r of returned) {
       const i = this.s.leases.findIndex((l) => l.leaseId === r.leaseId);
       if (i < 0) continue; // settled already (expired, or reclaimed for a decision)
@@ -317,6 +360,7 @@ export class MemberCreditsState {
       this.s.usedPurchased += used - fromAllowance;
       this.s.leases.splice(i, 1);
     }
+    if (returned.length > 0) this.trackPause(now, 'credits_exhausted', 'credits_released');
   }
 
   /**
@@ -340,6 +384,7 @@ export class MemberCreditsState {
     let result: ConsumeResult;
     if (reason) {
       result = { decision: 'refused', reason, charged: { allowance: 0, purchased: 0, payg: 0 }, duplicate: false };
+      this.trackPause(now, 'credits_exhausted', 'credits_released');
     } else {
       const firstPayg = payg > 0 && s.paygCredits === 0;
       s.usedAllowance += fromAllowance;
@@ -349,6 +394,7 @@ export class MemberCreditsState {
         entries: this.spendEntries(input.requestId, input.action, fromAllowance + fromPurchased, payg, now),
       });
       this.checkThresholds(now, firstPayg);
+      this.trackPause(now, 'credits_exhausted', 'credits_released');
       result = {
         decision: payg > 0 ? 'allowed_payg' : 'allowed',
         charged: { allowance: fromAllowance, purchased: fromPurchased, payg },
@@ -410,6 +456,7 @@ export class MemberCreditsState {
       };
       this.s.holds.push(hold);
       this.pushHeader();
+      this.trackPause(now, 'credits_held', 'credits_released');
       result = {
         decision: 'held',
         held: { allowance: fromAllowance, purchased: fromPurchased, payg },
@@ -441,6 +488,7 @@ export class MemberCreditsState {
     const requestId = `r:${input.reservationId}`;
     this.pushRecords({ entries: this.spendEntries(requestId, hold.action, fromAllowance + fromPurchased, payg, now) });
     this.checkThresholds(now, firstPayg);
+    this.trackPause(now, 'credits_exhausted', 'credits_released');
     const result: SettleResult = {
       decision: payg > 0 ? 'allowed_payg' : 'allowed',
       charged: { allowance: fromAllowance, purchased: fromPurchased, payg },
@@ -450,8 +498,14 @@ export class MemberCreditsState {
     return result;
   }
 
-  /** Give a hold's credits back (a release, or its time or period is up). */
+  /** Give a hold's credits back (a release, or its time is up). */
   release(reservationId: string, now: number, how: ReleaseResult['how'] = 'released'): ReleaseResult {
+    const result = this.releaseHold(reservationId, now, how);
+    if (!result.duplicate) this.trackPause(now, 'credits_held', 'credits_released');
+    return result;
+  }
+
+  private releaseHold(reservationId: string, now: number, how: ReleaseResult['how']): ReleaseResult {
     const seen = this.recall('release', reservationId, RELEASE_FINGERPRINT);
     if (seen) return { ...(seen.result as ReleaseResult), duplicate: true };
     const hold = this.takeHold(reservationId);
@@ -469,7 +523,7 @@ export class MemberCreditsState {
 
   /** Every hold goes back: the period closes (a hold never outlives its period) or the member leaves. */
   releaseAllHolds(now: number): void {
-    for (const h of [...this.s.holds]) this.release(h.reservationId, now, 'expired');
+    for (const h of [...this.s.holds]) this.releaseHold(h.reservationId, now, 'expired');
   }
 
   get holds(): readonly Hold[] {
@@ -526,10 +580,46 @@ export class MemberCreditsState {
     return times.length === 0 ? undefined : Math.min(...times);
   }
 
-  setPayg(input: SetPaygInput): void {
+  setPayg(input: SetPaygInput, now: number): void {
     if (input.enabled !== undefined) this.s.paygEnabled = input.enabled && this.s.identity.plan.paygAvailable;
     if (input.monthlyCapMinor !== undefined) this.s.paygCapMinor = input.monthlyCapMinor;
     this.pushHeader();
+    this.trackPause(now, 'payg_disabled', 'payg_enabled');
+  }
+
+  /**
+   * A plan upgrade, at once (spec §16): the period's allowance grows by the difference of the plans' allowances (an
+   * `adjustment` ledger row says so), and PAYG from now on is at the new plan's rate (what was spent before stays at
+   * the old one). Applies only to a member on `fromPlanId`, so a retry, or a change another one overtook, does
+   * nothing. Returns whether it applied.
+   */
+  changePlan(input: ChangePlanInput, now: number): boolean {
+    const s = this.s;
+    const old = s.identity.plan;
+    if (old.planId !== input.fromPlanId || input.plan.planId === old.planId) return false;
+    const atOldRate = this.unbilledPayg() - sum(s.paygAtEarlierRates.map((r) => r.millicredits));
+    if (atOldRate > 0 && old.paygRateMicrosPerCredit !== input.plan.paygRateMicrosPerCredit) {
+      const same = s.paygAtEarlierRates.find((r) => r.rateMicrosPerCredit === old.paygRateMicrosPerCredit);
+      if (same) same.millicredits += atOldRate;
+      else s.paygAtEarlierRates.push({ rateMicrosPerCredit: old.paygRateMicrosPerCredit, millicredits: atOldRate });
+    }
+    s.identity = { ...s.identity, plan: input.plan };
+    // A member whose old plan had no PAYG gets Billing's setting for them, or the paid plans' default (on).
+    s.paygEnabled = input.plan.paygAvailable && (old.paygAvailable ? s.paygEnabled : (input.paygEnabled ?? true));
+    const grows = Math.max(0, input.plan.monthlyAllowance - old.monthlyAllowance);
+    s.allowance += grows;
+    if (grows > 0) {
+      this.pushLedger({
+        kind: 'adjustment',
+        millicredits: grows,
+        requestId: `plan:${input.changeId}`,
+        occurredAt: now,
+      });
+    } else {
+      this.pushHeader();
+    }
+    this.trackPause(now, 'credits_exhausted', 'plan_upgraded');
+    return true;
   }
 
   purchase(input: PurchaseInput, now: number): PurchaseResult {
@@ -569,6 +659,7 @@ export class MemberCreditsState {
     });
     this.pushRecords({ entries: [entry] });
     this.remember('purchase', input.purchaseId, purchaseFingerprint(input.millicredits), result, now);
+    this.trackPause(now, 'credits_exhausted', 'credits_purchased');
     return result;
   }
 
@@ -594,15 +685,19 @@ export class MemberCreditsState {
       usedPurchased: 0,
       paygCredits: 0,
       paygBilled: 0,
+      paygAtEarlierRates: [],
       paygEnabled: this.s.paygEnabled && plan.paygAvailable,
       teamClaimMinor: 0,
       notified: [],
+      pauseChanges: 0,
     });
     if (plan.monthlyAllowance > 0) {
       this.pushLedger({ kind: 'grant', millicredits: plan.monthlyAllowance, occurredAt: next.start });
     } else {
       this.pushHeader();
     }
+    // `paused` still says how the closed period ended: a member paused then spends again from the new one.
+    this.trackPause(next.start, 'credits_exhausted', 'period_renewed');
   }
 
   /** A removed member: the period closes now, early, and the state accepts nothing more. Leases must be back. */
@@ -633,6 +728,7 @@ export class MemberCreditsState {
         entries: items.flatMap((i) => i.entries),
         answers: items.flatMap((i) => i.answers),
         leases: items.flatMap((i) => i.leases),
+        events: items.flatMap((i) => i.events ?? []),
         headers: [...closed, this.header()],
       },
       throughSeq: items[items.length - 1].seq,
@@ -703,7 +799,7 @@ export class MemberCreditsState {
       paygChargeMinor: this.paygChargeMinor(),
       paygCapMinor: s.paygCapMinor,
       currency: plan.currency,
-      paused: this.remaining() === 0 && !this.paygActive(),
+      paused: this.isPaused(),
     };
   }
 
@@ -737,11 +833,22 @@ export class MemberCreditsState {
   private heldCredits(): number {
     return sum(this.s.holds.map((h) => h.allowance + h.purchased));
   }
-  /** The member's PAYG charge if `payg` more credits were spent, counting what holds may still spend as PAYG. */
+  /**
+   * The member's PAYG charge if `payg` more credits were spent, counting what holds may still spend as PAYG: what
+   * was spent under earlier plans at their rates, the rest at the current plan's (each rounded once).
+   */
   private chargeWith(payg: number): number {
+    return this.paygChargeMinor(sum(this.s.holds.map((h) => h.payg)) + payg);
+  }
+  /** The PAYG charge of the period so far, plus `more` credits at the current rate. */
+  private paygChargeMinor(more = 0): number {
     const plan = this.s.identity.plan;
-    const held = sum(this.s.holds.map((h) => h.payg));
-    return paygChargeMinor(this.s.paygCredits + held + payg, plan.paygRateMicrosPerCredit, plan.currencyExponent);
+    const earlier = this.s.paygAtEarlierRates;
+    const atCurrentRate = this.s.paygCredits - sum(earlier.map((r) => r.millicredits)) + more;
+    return (
+      sum(earlier.map((r) => paygChargeMinor(r.millicredits, r.rateMicrosPerCredit, plan.currencyExponent))) +
+      paygChargeMinor(atCurrentRate, plan.paygRateMicrosPerCredit, plan.currencyExponent)
+    );
   }
 
   /** How `millicredits` would be paid now from what no lease or hold has: allowance, purchased, then PAYG. */
@@ -776,7 +883,9 @@ export class MemberCreditsState {
       if (notify) this.notify('member_payg_cap', now);
       return 'payg_cap_reached';
     }
-    return teamCapReached ? 'team_payg_cap_reached' : undefined;
+    if (!teamCapReached) return undefined;
+    if (notify) this.notify('member_team_payg_cap', now);
+    return 'team_payg_cap_reached';
   }
 
   private takeHold(reservationId: string): Hold {
@@ -815,17 +924,25 @@ export class MemberCreditsState {
   private paygActive(): boolean {
     return this.s.identity.plan.paygAvailable && this.s.paygEnabled;
   }
-  private paygChargeMinor(): number {
-    const plan = this.s.identity.plan;
-    return paygChargeMinor(this.s.paygCredits, plan.paygRateMicrosPerCredit, plan.currencyExponent);
+  /** PAYG credits of this period not on an invoice yet. */
+  private unbilledPayg(): number {
+    return this.s.paygCredits - this.s.paygBilled;
+  }
+  /** No credits left to spend and no PAYG: the agent is paused for this member. */
+  private isPaused(): boolean {
+    return this.remaining() <= 0 && !this.paygActive();
   }
 
-  /** The lowest notification threshold (75 %, 100 % of allowance + purchases) not yet notified this period. */
+  /**
+   * The lowest point the workflow must decide at: the next notification threshold (75 %, 100 % of allowance +
+   * purchases) not yet notified this period, and without PAYG the last credit (the consumption that pauses the
+   * member comes here, so `member.paused` is decided when it happens).
+   */
   private nextThreshold(): number | undefined {
     const total = this.total();
     if (total <= 0) return undefined;
     if (!this.s.notified.includes('member_75')) return Math.ceil((total * 75) / 100);
-    if (!this.s.notified.includes('member_100')) return total;
+    if (!this.s.notified.includes('member_100') || !this.paygActive()) return total;
     return undefined;
   }
 
@@ -891,10 +1008,64 @@ export class MemberCreditsState {
   }
 
   /** Queue records; returns their sequence number (they are in PostgreSQL once `recordsWritten` reaches it). */
-  private pushRecords(r: { entries?: LedgerEntry[]; answers?: AnswerRecord[]; leases?: BudgetLease[] }): number {
+  private pushRecords(r: {
+    entries?: LedgerEntry[];
+    answers?: AnswerRecord[];
+    leases?: BudgetLease[];
+    events?: MemberEvent[];
+  }): number {
     const seq = ++this.s.recordsPushed;
-    this.s.pendingRecords.push({ seq, entries: r.entries ?? [], answers: r.answers ?? [], leases: r.leases ?? [] });
+    this.s.pendingRecords.push({
+      seq,
+      entries: r.entries ?? [],
+      answers: r.answers ?? [],
+      leases: r.leases ?? [],
+      ...(r.events ? { events: r.events } : {}),
+    });
     return seq;
+  }
+
+  /** A webhook event, stored with the records of the decision that made it (its key makes it once). */
+  private pushEvent(facts: MemberEventFacts, discriminator: string, now: number): void {
+    const s = this.s;
+    const event = {
+      ...facts,
+      eventKey: `${this.scopeKey()}:${facts.type}:${discriminator}`,
+      teamId: s.identity.teamId,
+      userId: s.identity.userId,
+      periodStart: s.periodStart,
+      periodEnd: s.periodEnd,
+      planId: s.identity.plan.planId,
+      currency: s.identity.plan.currency,
+      occurredAt: now,
+    } as MemberEvent;
+    this.pushRecords({ events: [event] });
+  }
+
+  /**
+   * After anything that changes what the member can spend: a member who became paused (no credits, no PAYG) or
+   * can spend again is an event (`member.paused` / `member.resumed`) and an in-product alert, each with its reason.
+   */
+  private trackPause(now: number, onPause: PauseReason, onResume: ResumeReason): void {
+    const s = this.s;
+    const paused = this.isPaused();
+    if (paused === s.paused) return;
+    s.paused = paused;
+    const n = ++s.pauseChanges;
+    const reason = paused ? onPause : onResume;
+    const kind = paused ? 'member_paused' : 'member_resumed';
+    // The run that opened the period is in the key: a member removed and added again counts afresh.
+    const discriminator = `${s.periodOpenedBy}:${n}`;
+    this.pushEvent(
+      paused ? { type: 'member.paused', reason: onPause } : { type: 'member.resumed', reason: onResume },
+      discriminator,
+      now,
+    );
+    s.pendingNotifications.push({
+      ...this.notification(kind, now),
+      notificationKey: `${this.scopeKey()}:${kind}:${discriminator}`,
+      reason,
+    });
   }
 
   private header(): UsageHeader {
@@ -924,25 +1095,29 @@ export class MemberCreditsState {
     const entries = unused > 0 ? [this.entry({ kind: 'expire', millicredits: unused, occurredAt: closedAt })] : [];
     const seq = ++s.recordsPushed;
     s.pendingRecords.push({ seq, entries, answers: [], leases: [], header: { ...this.header(), version: seq } });
-    const unbilled = s.paygCredits - s.paygBilled;
-    if (unbilled > 0) {
-      const plan = s.identity.plan;
+    // One charge per rate the period's PAYG was spent at (a plan upgrade changes it), each rounded once.
+    const plan = s.identity.plan;
+    const earlier = s.paygAtEarlierRates.filter((r) => r.millicredits > 0);
+    const atCurrentRate = this.unbilledPayg() - sum(earlier.map((r) => r.millicredits));
+    const charge = (millicredits: number, rate: number, keySuffix: string) =>
       s.pendingCharges.push({
-        chargeKey: `${this.scopeKey()}:payg:${s.periodOpenedBy}`,
+        chargeKey: `${this.scopeKey()}:payg:${s.periodOpenedBy}${keySuffix}`,
         teamId: s.identity.teamId,
         userId: s.identity.userId,
         kind: 'payg',
         periodStart: s.periodStart,
         periodEnd: s.periodEnd,
-        millicredits: unbilled,
-        rateMicrosPerCredit: plan.paygRateMicrosPerCredit,
-        amountMinor: paygChargeMinor(unbilled, plan.paygRateMicrosPerCredit, plan.currencyExponent),
+        millicredits,
+        rateMicrosPerCredit: rate,
+        amountMinor: paygChargeMinor(millicredits, rate, plan.currencyExponent),
         currency: plan.currency,
-        description: `AI credits pay-as-you-go for ${s.identity.userId}`,
+        description: `AI credits pay-as-you-go for ${s.identity.userId} at ${formatRate(rate, plan.currency, plan.currencyExponent)} per credit`,
         occurredAt: closedAt,
       });
-      s.paygBilled = s.paygCredits;
-    }
+    for (const r of earlier) charge(r.millicredits, r.rateMicrosPerCredit, `:rate:${r.rateMicrosPerCredit}`);
+    if (atCurrentRate > 0) charge(atCurrentRate, plan.paygRateMicrosPerCredit, '');
+    s.paygBilled = s.paygCredits;
+    s.paygAtEarlierRates = [];
   }
 
   private checkThresholds(now: number, firstPayg: boolean): void {
@@ -954,11 +1129,49 @@ export class MemberCreditsState {
     if (firstPayg) this.notify('member_exceeded', now);
   }
 
-  private notify(kind: MemberNotificationKind, now: number): void {
+  /** A notification sent at most once a period, with its webhook event. */
+  private notify(kind: OncePerPeriodKind, now: number): void {
     const s = this.s;
     if (s.notified.includes(kind)) return;
     s.notified.push(kind);
-    s.pendingNotifications.push({
+    s.pendingNotifications.push(this.notification(kind, now));
+    const used = this.used();
+    const total = this.total();
+    const continuesWithPayg = this.paygActive();
+    switch (kind) {
+      case 'member_75':
+        return this.pushEvent(
+          { type: 'member.threshold_reached', threshold: 75, used, total, continuesWithPayg },
+          '75',
+          now,
+        );
+      case 'member_100':
+        return this.pushEvent(
+          { type: 'member.threshold_reached', threshold: 100, used, total, continuesWithPayg },
+          '100',
+          now,
+        );
+      case 'member_exceeded':
+        return this.pushEvent(
+          { type: 'member.payg_started', rateMicrosPerCredit: s.identity.plan.paygRateMicrosPerCredit },
+          'first',
+          now,
+        );
+      case 'member_payg_cap':
+        return this.pushEvent(
+          { type: 'member.payg_cap_reached', scope: 'member', capMinor: s.paygCapMinor ?? 0 },
+          'member',
+          now,
+        );
+      case 'member_team_payg_cap':
+        // The team's cap as it refused is in PostgreSQL; the event names the scope.
+        return this.pushEvent({ type: 'member.payg_cap_reached', scope: 'team', capMinor: null }, 'team', now);
+    }
+  }
+
+  private notification(kind: MemberNotification['kind'], now: number): MemberNotification {
+    const s = this.s;
+    return {
       notificationKey: `${this.scopeKey()}:${kind}`,
       teamId: s.identity.teamId,
       userId: s.identity.userId,
@@ -970,7 +1183,7 @@ export class MemberCreditsState {
       continuesWithPayg: this.paygActive(),
       currencyExponent: s.identity.plan.currencyExponent,
       occurredAt: now,
-    });
+    };
   }
 }
 

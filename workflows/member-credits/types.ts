@@ -46,9 +46,24 @@ export interface InvoiceCharge {
   occurredAt: number;
 }
 
-/** `member_payg_cap`: a PAYG spend was refused at the member's monthly cap (Billing is told). */
-export const MEMBER_NOTIFICATION_KINDS = ['member_75', 'member_100', 'member_exceeded', 'member_payg_cap'] as const;
+/**
+ * `member_payg_cap`: a PAYG spend was refused at the member's monthly cap (Billing is told);
+ * `member_team_payg_cap`: one was refused at the team's (Billing hears of it from the team's one email). `member_paused` and
+ * `member_resumed` are in-product alerts only, and may come several times a period (each has its own key).
+ */
+export const MEMBER_NOTIFICATION_KINDS = [
+  'member_75',
+  'member_100',
+  'member_exceeded',
+  'member_payg_cap',
+  'member_team_payg_cap',
+  'member_paused',
+  'member_resumed',
+] as const;
 export type MemberNotificationKind = (typeof MEMBER_NOTIFICATION_KINDS)[number];
+
+/** The kinds notified at most once per period (`notified` lists them). */
+export type OncePerPeriodKind = Exclude<MemberNotificationKind, 'member_paused' | 'member_resumed'>;
 
 export interface MemberNotification {
   /** Unique per member, period and kind: at most one per period, whatever the retries. */
@@ -63,8 +78,38 @@ export interface MemberNotification {
   /** For `member_100`: whether usage now continues with PAYG (true) or pauses (false). */
   continuesWithPayg: boolean;
   currencyExponent?: number;
+  /** For `member_paused` / `member_resumed`: why. */
+  reason?: PauseReason | ResumeReason;
   occurredAt: number;
 }
+
+/** Why a member can no longer spend (no credits left and PAYG off or unavailable). */
+export type PauseReason = 'credits_exhausted' | 'credits_held' | 'payg_disabled';
+/** Why a paused member can spend again. */
+export type ResumeReason =
+  'payg_enabled' | 'credits_purchased' | 'period_renewed' | 'plan_upgraded' | 'credits_released';
+
+/** The facts of a member event the workflow decided (spec §16); the webhook body is built from them. */
+export type MemberEventFacts =
+  | { type: 'member.threshold_reached'; threshold: 75 | 100; used: number; total: number; continuesWithPayg: boolean }
+  | { type: 'member.payg_started'; rateMicrosPerCredit: number }
+  | { type: 'member.paused'; reason: PauseReason }
+  | { type: 'member.resumed'; reason: ResumeReason }
+  /** `capMinor`: the member's cap; null for the team's (the webhook body names it, read when the event is stored). */
+  | { type: 'member.payg_cap_reached'; scope: 'member' | 'team'; capMinor: number | null };
+
+/** A member event, stored once (by its key) in the transaction of the records it came with. */
+export type MemberEvent = MemberEventFacts & {
+  /** Unique per member, period and occurrence: the event's public id is derived from it. */
+  eventKey: string;
+  teamId: string;
+  userId: string;
+  periodStart: number;
+  periodEnd: number;
+  planId: string;
+  currency: string;
+  occurredAt: number;
+};
 
 export interface Balance {
   periodStart: number;
@@ -147,6 +192,17 @@ export interface ConsumeResult {
   duplicate: boolean;
   /** A new lease for the asking API instance, when it asked for one and credits are left below a threshold. */
   lease?: BudgetLease;
+}
+
+/** A plan upgrade applied at once to the member's current period (spec §16). */
+export interface ChangePlanInput {
+  /** The change's id (also in the audit trail): part of the ledger row's key. */
+  changeId: string;
+  /** The plan the member must be on for the change to apply: a retry, or a change overtaken by another, does nothing. */
+  fromPlanId: string;
+  plan: PlanTerms;
+  /** Billing's PAYG setting for the member (null: never set), for a member whose old plan had no PAYG. */
+  paygEnabled: boolean | null;
 }
 
 export interface SetPaygInput {
@@ -285,6 +341,8 @@ export interface RecordItem {
   entries: LedgerEntry[];
   answers: AnswerRecord[];
   leases: BudgetLease[];
+  /** Webhook events decided with these records (absent in items of older runs). */
+  events?: MemberEvent[];
   header?: UsageHeader;
 }
 
@@ -293,6 +351,8 @@ export interface RecordBatch {
   entries: LedgerEntry[];
   answers: AnswerRecord[];
   leases: BudgetLease[];
+  /** Webhook events, stored once each with the records (absent from batches of older code). */
+  events?: MemberEvent[];
   /** Usage headers, oldest first: those of closed periods, then the current one. */
   headers: UsageHeader[];
 }
@@ -355,6 +415,11 @@ export interface MemberSnapshot {
   paygCredits: number;
   /** PAYG credits of this period already on an invoice (a member removed, then added again). */
   paygBilled: number;
+  /**
+   * PAYG credits of this period spent under an earlier plan (an upgrade changed the rate), not yet on an invoice:
+   * each is charged at its own rate. The rest of the unbilled PAYG is at the current plan's rate.
+   */
+  paygAtEarlierRates: { rateMicrosPerCredit: number; millicredits: number }[];
   paygEnabled: boolean;
   paygCapMinor: number | null;
   /** What this member claims of the team's PAYG cap in PostgreSQL: the charge of its PAYG and PAYG holds. */
@@ -362,6 +427,10 @@ export interface MemberSnapshot {
   /** Orders the claims (a late retry of an older claim never overwrites a newer one). */
   teamClaimSeq: number;
   notified: MemberNotificationKind[];
+  /** Whether the member was paused when last looked at (a change of it is a `member.paused` / `resumed` event). */
+  paused: boolean;
+  /** Pause and resume events of this period so far (their keys). */
+  pauseChanges: number;
   removed: boolean;
   holds: Hold[];
   leases: BudgetLease[];

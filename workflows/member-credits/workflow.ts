@@ -23,6 +23,7 @@ import {
 import type { RetryPolicy } from '@temporalio/common';
 import type { MemberActivities } from '../../activities';
 import {
+  changePlanUpdate,
   consumeCreditsUpdate,
   creditStateQuery,
   purchaseCreditsUpdate,
@@ -76,8 +77,8 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
   /** Close leases in PostgreSQL (no spend from them after this) and count what was spent from them. */
   const takeBack = async (leases: readonly BudgetLease[]) => {
     if (leases.length === 0) return;
-    const closed = await closeLeases({ leaseIds: leases.map((l) => l.leaseId) });
-    state.settleLeases(closed);
+    const closed = await closeLeases({ leases: [...leases] });
+    state.settleLeases(closed, Date.now());
   };
   /** Until the records pushed so far are in PostgreSQL (the API reads the answer there). */
   let waitingForWrites = 0;
@@ -129,7 +130,7 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
       await currentPeriod();
       const result = await decisions.run(async (): Promise<ConsumeResult> => {
         if (state.removed) throw failure(new MemberRemovedError());
-        state.settleLeases(req.returnLeases ?? []);
+        state.settleLeases(req.returnLeases ?? [], Date.now());
         if (!state.knows('consume', req.requestId) && state.needsLeasesBack(req.millicredits)) {
           await takeBack(state.leases);
         }
@@ -210,11 +211,24 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
     setPaygUpdate,
     async (req) => {
       await currentPeriod();
-      await decisions.run(async () => state.setPayg(req));
+      await decisions.run(async () => state.setPayg(req, Date.now()));
       await written();
       return state.balance();
     },
     { validator: (req) => state.validateSetPayg(req) },
+  );
+  setHandler(
+    changePlanUpdate,
+    async (req) => {
+      await currentPeriod();
+      await decisions.run(async () => {
+        if (state.removed) throw failure(new MemberRemovedError());
+        state.changePlan(req, Date.now());
+      });
+      await written();
+      return state.balance();
+    },
+    { validator: (req) => state.validateChangePlan(req) },
   );
   setHandler(removeMemberUpdate, async () => {
     await decisions.run(async () => {
@@ -294,7 +308,7 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
       // elapsed period on the plan in force now (a worker that was down for months still bills each one).
       await decisions.run(async () => {
         await takeBack(state.leases);
-        const plan = (await currentPlan({ teamId: state.identity.teamId })) ?? state.identity.plan;
+        const plan = (await currentPlan({ teamId: state.identity.teamId, at: state.periodEnd })) ?? state.identity.plan;
         while (Date.now() >= state.periodEnd) state.rollOver(runId, plan);
       });
       periodEnded = true;

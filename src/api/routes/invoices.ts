@@ -88,6 +88,7 @@ export function invoiceRoutes({ app, deps, guard, loadTeam }: RouteContext): voi
           kind: l.kind,
           description: l.description,
           credits: formatCredits(l.millicredits),
+          rateMicrosPerCredit: l.rateMicrosPerCredit,
           amount: { amountMinor: l.amountMinor, currency: l.currency },
         })),
         accruingPayg: accruing.map((a) => ({

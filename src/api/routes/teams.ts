@@ -1,8 +1,55 @@
-/** Teams: created by provisioning, with a plan, a billing anchor day and a PAYG threshold. */
+/** Teams: created by provisioning, with a plan, a billing anchor day and a PAYG threshold; plan changes (spec §16). */
+import { randomBytes } from 'node:crypto';
+import { periodContaining } from '../../../workflows/domain/periods';
 import { ApiError, badRequest, notFound } from '../../errors';
+import { isUpgrade } from '../../plans';
 import { actorOf } from '../auth';
 import type { RouteContext } from '../context';
 import { capMinor, described, errorResponses, id, money, teamParams } from '../schemas';
+import { iso } from '../views';
+
+/** How long PATCH waits for an upgrade to reach every member's running period before it answers anyway. */
+const UPGRADE_WAIT_MS = 10_000;
+
+const planChangeBody = {
+  type: 'object',
+  properties: { plan: { type: 'string', minLength: 1, maxLength: 32 } },
+  required: ['plan'],
+  additionalProperties: false,
+} as const;
+
+const pendingPlan = {
+  anyOf: [
+    {
+      type: 'object',
+      properties: { plan: { type: 'string' }, from: { type: 'string', format: 'date-time' } },
+      required: ['plan', 'from'],
+    },
+    { type: 'null' },
+  ],
+  description: 'A downgrade waiting for the next billing date',
+} as const;
+
+const planChangeResponse = {
+  type: 'object',
+  properties: {
+    teamId: id,
+    plan: { type: 'string', description: 'The plan in force now' },
+    pendingPlan,
+    change: {
+      type: 'string',
+      enum: ['upgrade', 'downgrade', 'cancelled', 'none'],
+      description:
+        'upgrade: at once (allowances grow, the new PAYG rate applies); downgrade: at the next billing date; ' +
+        'cancelled: a pending downgrade dropped (back to the current plan)',
+    },
+    membersUpdated: {
+      anyOf: [{ type: 'integer' }, { type: 'null' }],
+      description: 'Running member periods the upgrade reached before the answer (null: still under way)',
+    },
+  },
+  required: ['teamId', 'plan', 'pendingPlan', 'change'],
+} as const;
 
 const createTeamBody = {
   type: 'object',
@@ -66,6 +113,85 @@ export function teamRoutes({ app, deps, guard }: RouteContext): void {
     await deps.credits.members.ensureTeamBilling(team.teamId);
     return reply.status(201).send(team);
   });
+
+  /**
+   * Change the team's plan (spec §16, provisioning and Billing): an upgrade (more credits a month) at once, each
+   * member's allowance for this period growing by the difference, with a ledger row, and PAYG at the new rate from
+   * now on; anything else at the next billing date (pending until then). Asking for the current plan drops a pending
+   * downgrade. Recorded in the audit trail.
+   */
+  app.patch(
+    '/v1/teams/:teamId',
+    {
+      schema: {
+        summary: "Change a team's plan",
+        operationId: 'changeTeamPlan',
+        tags: ['teams'],
+        description:
+          'Provisioning or Billing. An upgrade applies at once (allowances grow by the difference, the new PAYG rate ' +
+          'from now on); a downgrade waits for the next billing date (pending); the current plan cancels a pending one.',
+        params: teamParams,
+        body: planChangeBody,
+        response: { 200: planChangeResponse, ...errorResponses({ 400: true, 404: true, 413: true }) },
+      },
+      onRequest: guard('provisioning', 'billing'),
+    },
+    async (req) => {
+      const { teamId } = req.params as { teamId: string };
+      const { plan: planId } = req.body as { plan: string };
+      const target = deps.plans.get(planId);
+      if (!target) throw badRequest(`unknown plan ${planId}; plans: ${deps.plans.ids().join(', ')}`);
+      const changeId = `chg_${randomBytes(12).toString('base64url')}`;
+      const decided = await deps.transaction(async (s) => {
+        const team = await s.teams.lockTeam(teamId);
+        if (!team) throw notFound(`team ${teamId} not found`);
+        const current = deps.plans.get(team.plan);
+        if (!current) throw new Error(`team ${teamId} has plan ${team.plan}, which the plan catalogue lacks`);
+        let change: 'upgrade' | 'downgrade' | 'cancelled' | 'none';
+        let pending: { plan: string; from: number } | null = null;
+        if (planId === team.plan) {
+          change = team.pendingPlan ? 'cancelled' : 'none';
+        } else if (isUpgrade(current, target)) {
+          change = 'upgrade';
+        } else {
+          change = 'downgrade';
+          pending = { plan: planId, from: periodContaining(Date.now(), team.billingAnchorDay).end };
+        }
+        if (change === 'none') return { team, change, pending: team.pendingPlan };
+        await s.teams.setPlan(teamId, change === 'upgrade' ? planId : team.plan, pending);
+        const view = (p: { plan: string; from: number } | null) => p && { plan: p.plan, from: iso(p.from) };
+        await s.audit.record({
+          teamId,
+          ...actorOf(req.principal),
+          action: 'plan.changed',
+          target: `team:${teamId}`,
+          before: { plan: team.plan, pendingPlan: view(team.pendingPlan) },
+          after: {
+            plan: change === 'upgrade' ? planId : team.plan,
+            pendingPlan: view(pending),
+            change,
+            ...(change === 'upgrade' ? { changeId } : {}),
+          },
+        });
+        return { team, change, pending };
+      });
+      let membersUpdated: number | null = null;
+      if (decided.change === 'upgrade') {
+        const done = await deps.planChanges.upgrade(
+          { teamId, changeId, fromPlanId: decided.team.plan, toPlanId: planId },
+          UPGRADE_WAIT_MS,
+        );
+        membersUpdated = done?.applied ?? null;
+      }
+      return {
+        teamId,
+        plan: decided.change === 'upgrade' ? planId : decided.team.plan,
+        pendingPlan: decided.pending && { plan: decided.pending.plan, from: iso(decided.pending.from) },
+        change: decided.change,
+        membersUpdated,
+      };
+    },
+  );
 
   /**
    * The team's monthly PAYG cap (spec §15, Billing): the team's PAYG charges of a period never pass it, whichever

@@ -1,7 +1,7 @@
 /** The team's resource usage: every member's balance this period, a page at a time (Admin, Billing). */
 import type { RouteContext } from '../context';
 import { balance, errorResponses, id, pageQuery, pageSize, planTerms, teamParams } from '../schemas';
-import { balanceView, planTermsView } from '../views';
+import { balanceView, iso, planTermsView } from '../views';
 
 const usageQuery = {
   type: 'object',
@@ -18,6 +18,17 @@ const usagePage = {
     teamId: id,
     plan: { type: 'string' },
     planTerms,
+    pendingPlan: {
+      anyOf: [
+        {
+          type: 'object',
+          properties: { plan: { type: 'string' }, from: { type: 'string', format: 'date-time' } },
+          required: ['plan', 'from'],
+        },
+        { type: 'null' },
+      ],
+      description: 'A downgrade waiting for the next billing date',
+    },
     members: {
       type: 'array',
       items: {
@@ -69,6 +80,8 @@ export function usageRoutes({ app, deps, guard }: RouteContext): void {
         teamId,
         plan: team.plan,
         planTerms: planTermsView(plan),
+        // A downgrade waiting for the next billing date (the dashboard shows it).
+        pendingPlan: team.pendingPlan && { plan: team.pendingPlan.plan, from: iso(team.pendingPlan.from) },
         members: page.members.map((m) => ({
           userId: m.userId,
           email: m.email,

@@ -3,7 +3,15 @@ import { api } from '../api.js';
 import { $, h, show } from '../dom.js';
 import { formatDateTime } from '../format.js';
 
-const ALERT_LABELS = { member_75: '75% used', member_100: '100% used', member_exceeded: 'Pay-as-you-go' };
+const ALERT_LABELS = {
+  member_75: '75% used',
+  member_100: '100% used',
+  member_exceeded: 'Pay-as-you-go',
+  member_payg_cap: 'PAYG cap',
+  member_team_payg_cap: 'Team PAYG cap',
+  member_paused: 'Paused',
+  member_resumed: 'Resumed',
+};
 /** The list as last drawn: an unchanged answer leaves the DOM alone. */
 let drawnKey = null;
 

@@ -6,7 +6,7 @@
 import { api, teamPath } from '../api.js';
 import { usageCsv } from '../csv.js';
 import { $, h, setText, show } from '../dom.js';
-import { capitalize, formatMoney, rememberCurrency } from '../format.js';
+import { capitalize, formatDate, formatMoney, rememberCurrency } from '../format.js';
 import { reportError, showNotice } from '../notices.js';
 import { isBilling, session } from '../state.js';
 import { openDetails } from './member-details.js';
@@ -28,6 +28,8 @@ const table = {
   cursors: [null],
   page: 0,
   nextCursor: null,
+  /** `{ plan, from }` of a downgrade waiting for the next billing date, or null. */
+  pendingPlan: null,
   /** Bumped by every load: an answer to an older search or page is dropped. */
   loadSeq: 0,
   exporting: null,
@@ -64,6 +66,11 @@ export async function loadUsageTable() {
     rememberCurrency(data.planTerms);
     session.currency = data.planTerms.currency;
   }
+  // A downgrade waiting for the next billing date.
+  table.pendingPlan =
+    data.pendingPlan && typeof data.pendingPlan.plan === 'string' && typeof data.pendingPlan.from === 'string'
+      ? data.pendingPlan
+      : null;
   table.nextCursor = typeof data.nextCursor === 'string' ? data.nextCursor : null;
   renderRows(members, startSeq);
   renderPager(members.length);
@@ -140,6 +147,9 @@ function renderSummary(members) {
   const paused = balances.filter((b) => b.paused).length;
   const parts = [];
   if (session.plan) parts.push(capitalize(session.plan) + ' plan');
+  if (table.pendingPlan) {
+    parts.push(capitalize(table.pendingPlan.plan) + ' plan from ' + formatDate(table.pendingPlan.from));
+  }
   const whole = table.page === 0 && !table.nextCursor;
   if (whole) {
     const one = members.length === 1;
