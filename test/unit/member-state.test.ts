@@ -107,7 +107,16 @@ describe('MemberCreditsState', () => {
     consume(s, 'r1', 90_000);
     const before = entries(s).length;
     expect(consume(s, 'r2', 20_000)).toMatchObject({ decision: 'refused', reason: 'insufficient_credits' });
+    // Not a pause: 10 credits are still there to spend (README, decisions), so no paused event yet.
+    expect(s.balance()).toMatchObject({ paused: false, remaining: 10_000 });
+    const paused = () =>
+      s
+        .snapshot()
+        .pendingRecords.flatMap((i) => i.events ?? [])
+        .filter((e) => e.type === 'member.paused');
+    expect(paused()).toEqual([]);
     consume(s, 'r3', 10_000);
+    expect(paused()).toHaveLength(1);
     expect(consume(s, 'r4', 1)).toMatchObject({ decision: 'refused', reason: 'paused' });
     expect(s.balance().paused).toBe(true);
     expect(entries(s).length).toBe(before + 1);
