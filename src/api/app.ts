@@ -74,7 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await auth.start();
   app.addHook('onClose', () => auth.stop());
-  const metrics = new Metrics();
+  const metrics = new Metrics(() => deps.credits.reservationsExpired());
 
   // Every answer carries the security headers; the policy lets the dashboard load its own scripts and styles only.
   await app.register(helmet, {

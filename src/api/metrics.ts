@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics served at /metrics: consumptions by decision, request latency, workflow starts. */
 export class Metrics {
@@ -11,7 +11,7 @@ export class Metrics {
   });
   readonly reservations = new Counter({
     name: 'ai_credits_reservations_total',
-    help: 'Reservations by what became of them: held, refused, settled, released, expired (when released after)',
+    help: 'Reservation requests this API instance answered, by outcome: held, refused, settled, released',
     labelNames: ['event'] as const,
     registers: [this.registry],
   });
@@ -28,8 +28,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /**
+   * @param reservationsExpired holds the member workflows released at expiry, all members: the workflow decides
+   *   an expiry whatever became of the API that made the hold, so it is read from PostgreSQL at each scrape (one
+   *   row), the same figure on every instance (aggregate it with `max`, not `sum`).
+   */
+  constructor(reservationsExpired?: () => Promise<number>) {
     collectDefaultMetrics({ register: this.registry });
+    if (reservationsExpired) {
+      new Gauge({
+        name: 'ai_credits_reservations_expired',
+        help: 'Reservations released at their expiry by the member workflows, all members and instances (PostgreSQL)',
+        registers: [this.registry],
+        async collect() {
+          this.set(await reservationsExpired());
+        },
+      });
+    }
   }
 
   get contentType(): string {

@@ -172,6 +172,11 @@ export class MemberCredits {
     return { planId: plan.planId, notified: [], balance: freshBalance(plan, period, member) };
   }
 
+  /** Holds the member workflows released at expiry so far, all members (for `/metrics`). */
+  reservationsExpired(): Promise<number> {
+    return this.store.reservationsExpired();
+  }
+
   async accruingPayg(teamId: string) {
     const { team } = await this.inputs.teamAndPlan(teamId);
     return this.store.accruingPayg(teamId, periodContaining(Date.now(), team.billingAnchorDay).start);

@@ -444,18 +444,32 @@ export class CreditStore {
         periods.map((p) => new Date(p)),
       );
     const balances = new Map(rows.map((r) => [r.period_start.getTime(), toBalance(r)]));
+    let expiredHolds = 0;
     for (const a of batch.answers) {
       const balance = balances.get(a.periodStart);
       if (!balance) throw new Error(`no usage row for ${source.workflowId} period ${a.periodStart}`);
-      await trx.raw(
+      // A row comes back when this write decided it (new, or a claim made pending by the API): a retried batch
+      // counts nothing twice.
+      const { rows } = await trx.raw(
         `insert into request_answers as r (team_id, user_id, kind, request_id, fingerprint, status, answer)
          values (?, ?, ?, ?, ?, 'done', ?)
          on conflict (team_id, user_id, kind, request_id) do update
            set status = 'done', answer = excluded.answer, fingerprint = excluded.fingerprint
-           where r.status = 'pending'`,
+           where r.status = 'pending'
+         returning 1`,
         [teamId, userId, a.kind, a.requestId, a.fingerprint, JSON.stringify(answerWithBalance(a, balance))],
       );
+      if (rows.length > 0 && a.kind === 'release' && (a.answer as { how?: string }).how === 'expired') expiredHolds++;
     }
+    if (expiredHolds > 0) {
+      await trx('service_counters').where({ name: 'reservations_expired' }).increment('value', expiredHolds);
+    }
+  }
+
+  /** Holds the member workflows released at their expiry so far, all members (`/metrics`). */
+  async reservationsExpired(): Promise<number> {
+    const row = await this.db('service_counters').where({ name: 'reservations_expired' }).first('value');
+    return Number(row?.value ?? 0);
   }
 
   // ---- reads ----

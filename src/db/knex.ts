@@ -6,6 +6,7 @@ import * as budgetLeases from '../../migrations/20261202030000_budget_leases';
 import * as tokensAndAudit from '../../migrations/20261203100000_tokens_and_audit';
 import * as capsAndReservations from '../../migrations/20261204090000_caps_and_reservations';
 import * as webhooksAndPlanChanges from '../../migrations/20261205090000_webhooks_and_plan_changes';
+import * as serviceCounters from '../../migrations/20261206090000_service_counters';
 
 // bigint columns hold millicredits and minor units: return them as numbers, refusing silent precision loss.
 pg.types.setTypeParser(20, (value: string) => {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261203100000_tokens_and_audit': tokensAndAudit,
   '20261204090000_caps_and_reservations': capsAndReservations,
   '20261205090000_webhooks_and_plan_changes': webhooksAndPlanChanges,
+  '20261206090000_service_counters': serviceCounters,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

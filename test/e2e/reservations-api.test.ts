@@ -3,7 +3,7 @@
  * idempotency and conflicts, caps set by Billing (and refused to others), the audit trail of both.
  */
 import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
-import { createHarness, uid, type Harness } from '../support/harness';
+import { createHarness, eventually, uid, type Harness } from '../support/harness';
 
 let h: Harness;
 let url: string;
@@ -177,4 +177,38 @@ it('a cap set on its own leaves the PAYG switch as it is; the team usage shows t
     paygEnabled: false,
     paygCap: { amountMinor: 75, currency: 'USD' },
   });
+});
+
+it('a hold nobody settles is released by the workflow at its expiry, and /metrics counts it', async () => {
+  const { agent, member, m } = await team();
+  const expired = async () => {
+    const res = await apiClient(url)('GET', '/metrics');
+    const line = /^ai_credits_reservations_expired (\d+)$/m.exec(res.body as string);
+    expect(line).not.toBeNull();
+    return Number(line![1]);
+  };
+  const before = await expired();
+  const held = await agent('POST', `${m}/reservations`, {
+    reservationId: 'left',
+    action: 'write_tests',
+    credits: 5,
+    ttlSeconds: 1,
+  });
+  expect(held.body).toMatchObject({ status: 'held', balance: { held: '5' } });
+  // No release, no settle: the workflow's timer gives the credits back and the counter (PostgreSQL) moves.
+  const balance = await eventually(
+    async () => {
+      const b = await member('GET', `${m}/credits`);
+      return b.body.balance?.held === '0' ? b.body.balance : undefined;
+    },
+    30_000,
+    'the hold released at expiry',
+  );
+  expect(balance).toMatchObject({ remaining: '400', used: '0' });
+  expect(await eventually(async () => ((await expired()) > before ? true : undefined), 10_000, 'the metric')).toBe(
+    true,
+  );
+  // A release after the expiry answers that it expired, and is not counted again.
+  const late = await agent('DELETE', `${m}/reservations/left`);
+  expect(late.body).toMatchObject({ status: 'released', expired: true });
 });

@@ -217,7 +217,8 @@ export function reservationRoutes({ app, deps, guard, metrics }: RouteContext): 
         reservationId: id,
       } = req.params as { teamId: string; userId: string; reservationId: string };
       const r = await deps.credits.release(teamId, userId, id);
-      if (!r.duplicate) metrics.reservations.inc({ event: r.how === 'expired' ? 'expired' : 'released' });
+      // An expiry is counted where the workflow decides it (ai_credits_reservations_expired).
+      if (!r.duplicate && r.how !== 'expired') metrics.reservations.inc({ event: 'released' });
       return { reservationId: id, status: 'released', expired: r.how === 'expired', balance: balanceView(r.balance) };
     },
   );
