@@ -339,12 +339,22 @@ export function printReport(out: BenchResults): void {
     node: string;
     loadAverageAtStart: number[];
     loadAverageAtEnd: number[];
+    loadAverageDuringRun?: { min: number; mean: number; max: number };
+    otherProcessesCpus?: { mean: number; max: number; worstPhase: string };
   };
   p();
   p(
     `AI credits benchmark, ${out.startedAt} (${out.durationS} s) on ${m.cpuCount}× ${m.cpuModel}, ${mb(m.memoryBytes)}, node ${m.node}`,
   );
   p(`Load average at start ${m.loadAverageAtStart.join(' ')}, at end ${m.loadAverageAtEnd.join(' ')}.`);
+  if (m.loadAverageDuringRun && m.otherProcessesCpus) {
+    const l = m.loadAverageDuringRun;
+    const o = m.otherProcessesCpus;
+    p(
+      `1-min load average during the run: min ${l.min}, mean ${l.mean}, max ${l.max}; processes outside the bench ` +
+        `used ${o.mean} of the ${m.cpuCount} CPUs over the measured phases (worst ${o.max}, ${o.worstPhase}).`,
+    );
+  }
   p(`Latency in ms (closed loop, warm-up excluded), throughput in operations per second.`);
   p(String(out.setup.summary ?? ''));
   for (const s of out.scenarios) {
@@ -362,6 +372,10 @@ export function printReport(out: BenchResults): void {
           `${pad(r.history ? r.history.actionsPerOp.toFixed(3) : '-', 8)}${pad(r.retries, 8)}${pad(r.errors, 7)}`,
       );
     }
+    const other = [...out.results, ...out.probes]
+      .filter((x) => x.scenario === s.id)
+      .map((x) => `${x.path} ${((x.cpuSeconds['other processes'] ?? 0) / (x.wallMs / 1000)).toFixed(2)}`);
+    p(`  CPUs used by processes outside the bench meanwhile: ${other.join(', ')}`);
     const rs = out.ratios.perScenario[s.id];
     for (const k of ['A', 'B', 'C'] as const) {
       const x = rs?.[k];

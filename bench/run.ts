@@ -230,6 +230,10 @@ async function main(): Promise<number> {
   try {
     const loadAtStart = os.loadavg();
     log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} (${os.cpus().length} CPUs)`);
+    // The machine may be shared (a test suite beside the bench): its load is recorded with the results.
+    const loadSamples: number[] = [];
+    const loadSampler = setInterval(() => loadSamples.push(os.loadavg()[0]), 5_000);
+    loadSampler.unref();
     const servers = await startServers(dataDir, stops, log);
     const db = createDb(servers.databaseUrl, { max: 20 });
     stops.push(() => db.destroy());
@@ -698,6 +702,14 @@ async function main(): Promise<number> {
         postgres: postgresVersion,
         loadAverageAtStart: loadAtStart.map((l) => round(l, 2)),
         loadAverageAtEnd: loadAtEnd.map((l) => round(l, 2)),
+        loadAverageDuringRun: {
+          what: '1-minute load average, sampled every 5 s over the whole run',
+          samples: loadSamples.length,
+          min: round(Math.min(...loadSamples), 2),
+          mean: round(loadSamples.reduce((a, b) => a + b, 0) / Math.max(1, loadSamples.length), 2),
+          max: round(Math.max(...loadSamples), 2),
+        },
+        otherProcessesCpus: otherProcessesCpus(results),
       },
       setup: {
         summary:
@@ -748,9 +760,27 @@ async function main(): Promise<number> {
       (sustained?.load.errors ?? 0) +
       (teamUsage.pages.errors + teamUsage.search.errors);
     return errors > 0 ? 1 : 0;
+  } catch (err) {
+    // Printed before the cleanup: stopping the stack makes whatever is still in flight fail too ("Channel has
+    // been shut down", a destroyed pool), and those later errors must not hide the first one.
+    firstError = err;
+    log(`FAILED, stopping the stack: ${describeError(err)}`);
+    throw err;
   } finally {
     await stopAll();
   }
+}
+
+/** The error that ended the run, printed before the cleanup and again at the very end. */
+let firstError: unknown;
+
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  let text = err.stack ?? `${err.name}: ${err.message}`;
+  for (let e: unknown = err.cause, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    text += `\n  caused by ${e.stack ?? `${e.name}: ${e.message}`}`;
+  }
+  return text;
 }
 
 /**
@@ -784,6 +814,28 @@ function opsOn(s: Scenario, ops: number, sampled: number): number {
   let n = 0;
   for (let i = s.warmup; i < s.warmup + ops; i++) if (i % s.members < sampled) n++;
   return n;
+}
+
+/**
+ * CPUs used by processes outside the bench (`other processes`: the machine's busy time minus the bench's own
+ * processes) over all measured phases, and the worst phase: what else ran on the machine meanwhile.
+ */
+function otherProcessesCpus(results: PathResult[]): { mean: number; max: number; worstPhase: string } {
+  let seconds = 0;
+  let wall = 0;
+  let max = 0;
+  let worstPhase = '';
+  for (const r of results) {
+    const other = r.cpuSeconds['other processes'] ?? 0;
+    seconds += other;
+    wall += r.wallMs / 1000;
+    const cpus = other / Math.max(0.001, r.wallMs / 1000);
+    if (cpus > max) {
+      max = cpus;
+      worstPhase = `${r.scenario} ${r.path}`;
+    }
+  }
+  return { mean: round(seconds / Math.max(0.001, wall), 2), max: round(max, 2), worstPhase };
 }
 
 function perOp(cpuSeconds: Record<string, number>, ops: number): Record<string, number> {
@@ -1207,10 +1259,17 @@ const METHOD: Record<string, string> = {
     'and expiry rows are in the ledger (polled every 25 ms).',
 };
 
+// A promise nobody awaits (a progress report) that fails: said, not fatal (Node would exit at once and skip the
+// cleanup). After the first error, it is what the cleanup broke, not the cause.
+process.on('unhandledRejection', (err) => {
+  const when = firstError === undefined ? '' : ' (during the cleanup, after the first error)';
+  log(`unhandled rejection${when}: ${firstError === undefined ? describeError(err) : String(err)}`);
+});
+
 main().then(
   (code) => process.exit(code),
   (err) => {
-    console.error(`[bench] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    console.error(`[bench] first error: ${describeError(firstError ?? err)}`);
     process.exit(1);
   },
 );
