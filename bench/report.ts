@@ -46,6 +46,10 @@ export interface TeamUsageResult {
   pages: LatencySummary;
   /** `?q=` searches: an exact user id (1 row), a user id prefix (10 rows), the email domain (a 100-row page). */
   search: LatencySummary;
+  /** CPU seconds by process meanwhile, and the CPUs that processes outside the bench used. */
+  cpuSeconds?: Record<string, number>;
+  otherProcessesCpus?: number;
+  loadAverage1m?: number;
 }
 
 export interface SustainedResult {
@@ -161,7 +165,7 @@ export interface BenchResults {
   };
   /** Updates + activities + timers per consumption over the sustained run (renewals and expiries included). */
   temporalActionsPerConsumption: number | null;
-  /** The usage route of a 1,000-member team, worst p99 of the page walk and the searches, quiet machine. */
+  /** The usage route of a 1,000-member team, worst p99 of the page walk and the searches, no bench load. */
   teamUsageP99Ms: number | null;
   teamUsage?: TeamUsageResult;
   sustained?: SustainedResult;
@@ -430,7 +434,10 @@ export function printReport(out: BenchResults): void {
   if (out.teamUsage) {
     const u = out.teamUsage;
     p();
-    p(`Team usage route, ${u.members} members (${u.membersWithUsage} with a usage row), one caller, quiet machine:`);
+    p(
+      `Team usage route, ${u.members} members (${u.membersWithUsage} with a usage row), one caller, no bench load ` +
+        `(processes outside the bench used ${u.otherProcessesCpus ?? '?'} CPUs; 1-min load ${u.loadAverage1m ?? '?'}):`,
+    );
     p(`  ${u.pageSize}-row pages (nextCursor walk): ${latencyLine(u.pages)}`);
     p(`  ?q= searches:                    ${latencyLine(u.search)}`);
   }
