@@ -725,7 +725,12 @@ async function main(): Promise<number> {
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       durationS: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
-      command: 'npm run bench',
+      command: [
+        ...Object.entries(process.env)
+          .filter(([k]) => k.startsWith('BENCH_'))
+          .map(([k, v]) => `${k}=${v}`),
+        'npm run bench',
+      ].join(' '),
       scale: SCALE,
       machine: {
         hostname: os.hostname(),
