@@ -558,7 +558,7 @@ async function main(): Promise<number> {
       process.env.BENCH_RENEWAL === '0'
         ? undefined
         : await measureRenewal(client, db, renewalMembers.map(identity), startRatePerS, cpu);
-    snapshotMemory('after renewal');
+    if (renewal) snapshotMemory('after renewal');
 
     const results: PathResult[] = [];
 
