@@ -77,7 +77,8 @@ function typeName(e: HistoryEvent): string {
 
 /**
  * Waits until the workflows' histories stop growing (trailing workflow tasks and activities have finished).
- * Gives up only when they keep changing for `timeoutMs` (default 10 min), saying so every 30 s meanwhile.
+ * Gives up only when they keep changing for `timeoutMs` (default 10 min plus 2 s per workflow: the wait scales
+ * with the work), saying so every 30 s meanwhile.
  */
 export async function waitForQuietHistory(
   client: Client,
@@ -86,7 +87,7 @@ export async function waitForQuietHistory(
 ): Promise<void> {
   const settleMs = opts.settleMs ?? Math.max(1000, workflowIds.length * 20);
   const started = Date.now();
-  const timeoutMs = opts.timeoutMs ?? 600_000;
+  const timeoutMs = opts.timeoutMs ?? 600_000 + workflowIds.length * 2_000;
   const deadline = started + timeoutMs;
   let said = started;
   const lengths = async () => {

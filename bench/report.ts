@@ -46,6 +46,10 @@ export interface TeamUsageResult {
   pages: LatencySummary;
   /** `?q=` searches: an exact user id (1 row), a user id prefix (10 rows), the email domain (a 100-row page). */
   search: LatencySummary;
+  /** CPU seconds by process meanwhile, and the CPUs that processes outside the bench used. */
+  cpuSeconds?: Record<string, number>;
+  otherProcessesCpus?: number;
+  loadAverage1m?: number;
 }
 
 export interface SustainedResult {
@@ -161,7 +165,7 @@ export interface BenchResults {
   };
   /** Updates + activities + timers per consumption over the sustained run (renewals and expiries included). */
   temporalActionsPerConsumption: number | null;
-  /** The usage route of a 1,000-member team, worst p99 of the page walk and the searches, quiet machine. */
+  /** The usage route of a 1,000-member team, worst p99 of the page walk and the searches, no bench load. */
   teamUsageP99Ms: number | null;
   teamUsage?: TeamUsageResult;
   sustained?: SustainedResult;
@@ -339,12 +343,22 @@ export function printReport(out: BenchResults): void {
     node: string;
     loadAverageAtStart: number[];
     loadAverageAtEnd: number[];
+    loadAverageDuringRun?: { min: number; mean: number; max: number };
+    otherProcessesCpus?: { mean: number; max: number; worstPhase: string };
   };
   p();
   p(
     `AI credits benchmark, ${out.startedAt} (${out.durationS} s) on ${m.cpuCount}× ${m.cpuModel}, ${mb(m.memoryBytes)}, node ${m.node}`,
   );
   p(`Load average at start ${m.loadAverageAtStart.join(' ')}, at end ${m.loadAverageAtEnd.join(' ')}.`);
+  if (m.loadAverageDuringRun && m.otherProcessesCpus) {
+    const l = m.loadAverageDuringRun;
+    const o = m.otherProcessesCpus;
+    p(
+      `1-min load average during the run: min ${l.min}, mean ${l.mean}, max ${l.max}; processes outside the bench ` +
+        `used ${o.mean} of the ${m.cpuCount} CPUs over the measured phases (worst ${o.max}, ${o.worstPhase}).`,
+    );
+  }
   p(`Latency in ms (closed loop, warm-up excluded), throughput in operations per second.`);
   p(String(out.setup.summary ?? ''));
   for (const s of out.scenarios) {
@@ -362,6 +376,10 @@ export function printReport(out: BenchResults): void {
           `${pad(r.history ? r.history.actionsPerOp.toFixed(3) : '-', 8)}${pad(r.retries, 8)}${pad(r.errors, 7)}`,
       );
     }
+    const other = [...out.results, ...out.probes]
+      .filter((x) => x.scenario === s.id)
+      .map((x) => `${x.path} ${((x.cpuSeconds['other processes'] ?? 0) / (x.wallMs / 1000)).toFixed(2)}`);
+    p(`  CPUs used by processes outside the bench meanwhile: ${other.join(', ')}`);
     const rs = out.ratios.perScenario[s.id];
     for (const k of ['A', 'B', 'C'] as const) {
       const x = rs?.[k];
@@ -416,7 +434,10 @@ export function printReport(out: BenchResults): void {
   if (out.teamUsage) {
     const u = out.teamUsage;
     p();
-    p(`Team usage route, ${u.members} members (${u.membersWithUsage} with a usage row), one caller, quiet machine:`);
+    p(
+      `Team usage route, ${u.members} members (${u.membersWithUsage} with a usage row), one caller, no bench load ` +
+        `(processes outside the bench used ${u.otherProcessesCpus ?? '?'} CPUs; 1-min load ${u.loadAverage1m ?? '?'}):`,
+    );
     p(`  ${u.pageSize}-row pages (nextCursor walk): ${latencyLine(u.pages)}`);
     p(`  ?q= searches:                    ${latencyLine(u.search)}`);
   }

@@ -15,7 +15,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { memberCredits } from '../src/api/server';
@@ -93,7 +93,7 @@ const SUSTAINED_LOAD_MS = LEASE_TTL_MS + 60_000;
 /** Members of the 1,000-member scenario whose histories are fetched and counted. */
 const HISTORY_SAMPLE = 50;
 /** Requests of each kind in a team-usage measurement (one caller), after a few untimed ones. */
-const USAGE_REQUESTS = 200;
+const USAGE_REQUESTS = 1000;
 const USAGE_PAGE = 100;
 /** A wait that scales with the work gives up only when nothing has moved for this long. */
 const STALL_MS = 10 * 60_000;
@@ -192,6 +192,26 @@ async function inPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<
 }
 
 /**
+ * A workflow start on a busy server: a deadline exceeded or an unavailable server is tried again (with a growing
+ * pause, said in the log), and "already started" is then the earlier attempt's success, whose answer was lost.
+ * Gives up only after 10 attempts in a row fail.
+ */
+async function startOnce(what: string, start: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      return;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError && attempt > 1) return;
+      const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      if (attempt >= 10 || !/DEADLINE|UNAVAILABLE|RESOURCE_EXHAUSTED|deadline|unavailable/i.test(text)) throw err;
+      log(`  ${what}: ${text}; trying again (attempt ${attempt + 1})`);
+      await sleep(Math.min(10_000, 250 * 2 ** attempt));
+    }
+  }
+}
+
+/**
  * Waits until `count()` reaches `total`, saying how far it got every 30 s. No fixed deadline: it gives up only
  * when the count has not moved for STALL_MS, so a slow machine only takes longer.
  */
@@ -230,6 +250,10 @@ async function main(): Promise<number> {
   try {
     const loadAtStart = os.loadavg();
     log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} (${os.cpus().length} CPUs)`);
+    // The machine may be shared (a test suite beside the bench): its load is recorded with the results.
+    const loadSamples: number[] = [];
+    const loadSampler = setInterval(() => loadSamples.push(os.loadavg()[0]), 5_000);
+    loadSampler.unref();
     const servers = await startServers(dataDir, stops, log);
     const db = createDb(servers.databaseUrl, { max: 20 });
     stops.push(() => db.destroy());
@@ -350,8 +374,10 @@ async function main(): Promise<number> {
           PORT: String(apiPort),
           HOST: '127.0.0.1',
           PROVISIONING_TOKEN,
-          // The bench measures throughput, not the per-token limit (6,000/min by default).
+          // The bench measures throughput, not the per-token limits (6,000/min for agents, 600/min for members by
+          // default: the team usage measurement sends 2,040 requests with one admin's token).
           RATE_LIMIT_AGENT_PER_MINUTE: '100000000',
+          RATE_LIMIT_PER_MINUTE: '100000000',
           LOG_LEVEL: apiLogLevel,
         },
         logFile: path.join(dataDir, 'api.log'),
@@ -397,15 +423,19 @@ async function main(): Promise<number> {
     const startsDone = waitForCount('workflows started', running.length + floorIds.length, async () => started);
     await Promise.all([
       inPool(running, 25, async (m) => {
-        await client.workflow.start(memberCreditsWorkflow, {
-          workflowId: memberWorkflowId(m.teamId, m.userId),
-          taskQueue: REAL_QUEUE,
-          args: [identity(m)],
-        });
+        await startOnce(`start ${memberWorkflowId(m.teamId, m.userId)}`, () =>
+          client.workflow.start(memberCreditsWorkflow, {
+            workflowId: memberWorkflowId(m.teamId, m.userId),
+            taskQueue: REAL_QUEUE,
+            args: [identity(m)],
+          }),
+        );
         started++;
       }),
       inPool(floorIds, 25, async (id) => {
-        await client.workflow.start(floorWorkflow, { workflowId: id, taskQueue: FLOOR_QUEUE });
+        await startOnce(`start ${id}`, () =>
+          client.workflow.start(floorWorkflow, { workflowId: id, taskQueue: FLOOR_QUEUE }),
+        );
         started++;
       }),
     ]);
@@ -433,10 +463,24 @@ async function main(): Promise<number> {
     const peer = peerConsumer(peerPool);
     const consumeInProcess = inProcessConsumer(inProcess);
 
-    // ---- the usage route of the 1,000-member team, on a quiet machine (every member has its grant's row) ----
-    const usageOf = (label: string) =>
-      measureTeamUsage(label, db, MEMBERS_TEAM, current.start, (pathname) => http.get(pathname, adminToken));
-    const teamUsage = await usageOf('quiet');
+    // ---- the usage route of the 1,000-member team, without bench load (every member has its grant's row) ----
+    const usageOf = async (label: string) => {
+      // A meter of its own: during the sustained run the shared one is timing the load.
+      const meter = new CpuMeter(cpuSources);
+      meter.start();
+      const began = Date.now();
+      const r = await measureTeamUsage(label, db, MEMBERS_TEAM, current.start, (pathname) =>
+        http.get(pathname, adminToken),
+      );
+      const cpuSeconds = meter.stop();
+      return {
+        ...r,
+        cpuSeconds,
+        otherProcessesCpus: round((cpuSeconds['other processes'] ?? 0) / ((Date.now() - began) / 1000), 2),
+        loadAverage1m: round(os.loadavg()[0], 2),
+      };
+    };
+    const teamUsage = await usageOf('no bench load');
 
     /** The operation of one path in one scenario, and the workflows whose histories are counted. */
     const makeOp = (s: Scenario, p: PathId, counters: Counters): { op: Op; historyIds: string[] } => {
@@ -514,7 +558,7 @@ async function main(): Promise<number> {
       process.env.BENCH_RENEWAL === '0'
         ? undefined
         : await measureRenewal(client, db, renewalMembers.map(identity), startRatePerS, cpu);
-    snapshotMemory('after renewal');
+    if (renewal) snapshotMemory('after renewal');
 
     const results: PathResult[] = [];
 
@@ -683,7 +727,12 @@ async function main(): Promise<number> {
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       durationS: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
-      command: 'npm run bench',
+      command: [
+        ...Object.entries(process.env)
+          .filter(([k]) => k.startsWith('BENCH_'))
+          .map(([k, v]) => `${k}=${v}`),
+        'npm run bench',
+      ].join(' '),
       scale: SCALE,
       machine: {
         hostname: os.hostname(),
@@ -698,6 +747,14 @@ async function main(): Promise<number> {
         postgres: postgresVersion,
         loadAverageAtStart: loadAtStart.map((l) => round(l, 2)),
         loadAverageAtEnd: loadAtEnd.map((l) => round(l, 2)),
+        loadAverageDuringRun: {
+          what: '1-minute load average, sampled every 5 s over the whole run',
+          samples: loadSamples.length,
+          min: round(Math.min(...loadSamples), 2),
+          mean: round(loadSamples.reduce((a, b) => a + b, 0) / Math.max(1, loadSamples.length), 2),
+          max: round(Math.max(...loadSamples), 2),
+        },
+        otherProcessesCpus: otherProcessesCpus(results),
       },
       setup: {
         summary:
@@ -748,9 +805,27 @@ async function main(): Promise<number> {
       (sustained?.load.errors ?? 0) +
       (teamUsage.pages.errors + teamUsage.search.errors);
     return errors > 0 ? 1 : 0;
+  } catch (err) {
+    // Printed before the cleanup: stopping the stack makes whatever is still in flight fail too ("Channel has
+    // been shut down", a destroyed pool), and those later errors must not hide the first one.
+    firstError = err;
+    log(`FAILED, stopping the stack: ${describeError(err)}`);
+    throw err;
   } finally {
     await stopAll();
   }
+}
+
+/** The error that ended the run, printed before the cleanup and again at the very end. */
+let firstError: unknown;
+
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  let text = err.stack ?? `${err.name}: ${err.message}`;
+  for (let e: unknown = err.cause, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    text += `\n  caused by ${e.stack ?? `${e.name}: ${e.message}`}`;
+  }
+  return text;
 }
 
 /**
@@ -784,6 +859,28 @@ function opsOn(s: Scenario, ops: number, sampled: number): number {
   let n = 0;
   for (let i = s.warmup; i < s.warmup + ops; i++) if (i % s.members < sampled) n++;
   return n;
+}
+
+/**
+ * CPUs used by processes outside the bench (`other processes`: the machine's busy time minus the bench's own
+ * processes) over all measured phases, and the worst phase: what else ran on the machine meanwhile.
+ */
+function otherProcessesCpus(results: PathResult[]): { mean: number; max: number; worstPhase: string } {
+  let seconds = 0;
+  let wall = 0;
+  let max = 0;
+  let worstPhase = '';
+  for (const r of results) {
+    const other = r.cpuSeconds['other processes'] ?? 0;
+    seconds += other;
+    wall += r.wallMs / 1000;
+    const cpus = other / Math.max(0.001, r.wallMs / 1000);
+    if (cpus > max) {
+      max = cpus;
+      worstPhase = `${r.scenario} ${r.path}`;
+    }
+  }
+  return { mean: round(seconds / Math.max(0.001, wall), 2), max: round(max, 2), worstPhase };
 }
 
 function perOp(cpuSeconds: Record<string, number>, ops: number): Record<string, number> {
@@ -1065,12 +1162,14 @@ async function measureRenewal(
   let lateStarts = 0;
   await inPool(members, 50, async (m) => {
     const workflowId = memberWorkflowId(m.teamId, m.userId);
-    await client.workflow.start(memberCreditsWorkflow, {
-      workflowId,
-      taskQueue: REAL_QUEUE,
-      args: [{ ...m, carried: carried.get(workflowId) }],
-      startDelay: Math.max(1, instant - Date.now()),
-    });
+    await startOnce(`renewal start ${workflowId}`, () =>
+      client.workflow.start(memberCreditsWorkflow, {
+        workflowId,
+        taskQueue: REAL_QUEUE,
+        args: [{ ...m, carried: carried.get(workflowId) }],
+        startDelay: Math.max(1, instant - Date.now()),
+      }),
+    );
     if (Date.now() > instant) lateStarts++;
   });
   if (lateStarts > 0) {
@@ -1194,9 +1293,9 @@ const METHOD: Record<string, string> = {
     'After the sustained run: reconcileMember (src/credits/reconcile.ts: workflow state + open leases = usage row ' +
     '= ledger) for the hot and two-holder members, 50 of each 1,000 and every sustained member.',
   teamUsage:
-    'GET /v1/teams/{team}/usage with an admin member token, one caller: 200 pages of 100 rows walking the ' +
-    '1,000-member team with nextCursor, then 200 ?q= searches (exact user id, user id prefix, email domain), 20 ' +
-    'untimed first; on a quiet machine after setup (every member has its grant usage row; the target), and again ' +
+    'GET /v1/teams/{team}/usage with an admin member token, one caller: 1,000 pages of 100 rows walking the ' +
+    '1,000-member team with nextCursor, then 1,000 ?q= searches (exact user id, user id prefix, email domain), 20 ' +
+    'untimed first; after setup, with no bench load (every member has its grant usage row; the target), and again ' +
     'during the sustained load (information).',
   cpu: 'utime + stime from /proc/<pid>/stat for each process (PostgreSQL: postmaster and its backends) over the measured phase; B runs in the load generator.',
   memory:
@@ -1207,10 +1306,17 @@ const METHOD: Record<string, string> = {
     'and expiry rows are in the ledger (polled every 25 ms).',
 };
 
+// A promise nobody awaits (a progress report) that fails: said, not fatal (Node would exit at once and skip the
+// cleanup). After the first error, it is what the cleanup broke, not the cause.
+process.on('unhandledRejection', (err) => {
+  const when = firstError === undefined ? '' : ' (during the cleanup, after the first error)';
+  log(`unhandled rejection${when}: ${firstError === undefined ? describeError(err) : String(err)}`);
+});
+
 main().then(
   (code) => process.exit(code),
   (err) => {
-    console.error(`[bench] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    console.error(`[bench] first error: ${describeError(firstError ?? err)}`);
     process.exit(1);
   },
 );

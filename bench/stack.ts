@@ -118,8 +118,11 @@ export async function startChild(opts: {
   env: NodeJS.ProcessEnv;
   logFile: string;
   ready: RegExp | (() => Promise<boolean>);
-  /** Default 10 min: bundling the workflows on a busy machine is slow, and the wait says so every 30 s. */
-  timeoutMs?: number;
+  /**
+   * Gives up only when the child's log has not grown for this long (default 10 min): bundling the workflows on a
+   * busy machine is slow, and the wait says so every 30 s.
+   */
+  stallMs?: number;
   /** Extra node flags, e.g. `--cpu-prof` (BENCH_PROFILE). */
   nodeArgs?: string[];
   log?: Log;
@@ -132,7 +135,9 @@ export async function startChild(opts: {
   killOnExit(child);
   const startedAt = statSync(opts.logFile).size;
   const began = Date.now();
-  const deadline = began + (opts.timeoutMs ?? 600_000);
+  const stallMs = opts.stallMs ?? 600_000;
+  let logSize = startedAt;
+  let movedAt = began;
   let saidAt = began;
   const isReady = async () => {
     if (typeof opts.ready === 'function') return opts.ready().catch(() => false);
@@ -145,9 +150,17 @@ export async function startChild(opts: {
           tailFile(opts.logFile, 15),
       );
     }
-    if (Date.now() > deadline) {
+    const size = statSync(opts.logFile).size;
+    if (size !== logSize) {
+      logSize = size;
+      movedAt = Date.now();
+    }
+    if (Date.now() - movedAt > stallMs) {
       await stopProcess(child);
-      throw new Error(`${opts.name} was not ready in time; see ${opts.logFile}`);
+      throw new Error(
+        `${opts.name} was not ready after ${formatDuration(Date.now() - began)}, its log silent for ` +
+          `${formatDuration(stallMs)}; see ${opts.logFile}`,
+      );
     }
     if (opts.log && Date.now() - saidAt >= 30_000) {
       saidAt = Date.now();
