@@ -77,7 +77,8 @@ test('an instance that refuses connections is skipped; one that drops a request 
   const a = await backend('a');
   const dropping = await backend('dropping', 'drop');
   const rr = await startRoundRobin([await refusingUrl(), a.url], 0);
-  const rr2 = await startRoundRobin([dropping.url], 0);
+  // Another instance behind it: a dropped request must not be sent on to it either.
+  const rr2 = await startRoundRobin([dropping.url, a.url], 0);
   try {
     for (let i = 0; i < 4; i++) {
       const res = await post(rr, '/v1/y', `${i}`);
@@ -89,6 +90,7 @@ test('an instance that refuses connections is skipped; one that drops a request 
     expect(dropped.status).toBe(502);
     // It reached the instance once: a dropped request is not sent again by the round-robin.
     expect(dropping.seen).toEqual(['POST /v1/z Bearer t once']);
+    expect(a.seen).toHaveLength(4);
   } finally {
     await rr.close();
     await rr2.close();

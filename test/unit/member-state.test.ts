@@ -212,6 +212,15 @@ describe('MemberCreditsState', () => {
       expect(a3.credits).toBe(15_000);
     });
 
+    it('never leases more than is free, also past 100 % with PAYG on (no threshold left to stop at)', () => {
+      const s = MemberCreditsState.open(paid, T0, 'run-1');
+      expect(consume(s, 'into-payg', 110_000).decision).toBe('allowed_payg');
+      s.purchase({ purchaseId: 'more', millicredits: 100_000 }, T0);
+      const a = lease(s, 'api-a') as BudgetLease;
+      const b = lease(s, 'api-b');
+      expect(a.credits + (b?.credits ?? 0)).toBeLessThanOrEqual(100_000);
+    });
+
     it('counts only what was spent from a lease; unspent credits are free again', () => {
       const s = MemberCreditsState.open(paid, T0, 'run-1');
       const l = lease(s) as BudgetLease;
