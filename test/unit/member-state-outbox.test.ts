@@ -4,7 +4,7 @@
  * the charges, notifications and emails.
  */
 import { periodContaining } from '../../workflows/domain/periods';
-import { MemberCreditsState } from '../../workflows/member-credits/state';
+import { MAX_PENDING_RECORDS, MemberCreditsState } from '../../workflows/member-credits/state';
 import type { MemberIdentity } from '../../workflows/member-credits/types';
 import { paidPlan } from '../support/plans';
 
@@ -98,6 +98,18 @@ describe('writing records', () => {
     expect(s.isWritten(3)).toBe(true);
     expect(s.hasPendingRecords()).toBe(false);
     expect(s.nextRecords(10)).toBeUndefined();
+  });
+});
+
+describe('back-pressure', () => {
+  it(`refuses new decisions from ${MAX_PENDING_RECORDS} records waiting, not before`, () => {
+    const s = open(); // the grant: 1 record
+    for (let i = 1; i < MAX_PENDING_RECORDS - 1; i++) s.setPayg({ monthlyCapMinor: null }, T0); // 1 record each
+    const ask = { requestId: 'r', action: 'chat', millicredits: 1, holder: 'api-1' };
+    expect(() => s.validateConsume(ask)).not.toThrow();
+    s.setPayg({ monthlyCapMinor: null }, T0);
+    expect(s.view().pendingRecords).toBe(MAX_PENDING_RECORDS);
+    expect(() => s.validateConsume(ask)).toThrow(`${MAX_PENDING_RECORDS} ledger writes are waiting for delivery`);
   });
 });
 
