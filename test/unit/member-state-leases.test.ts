@@ -112,6 +112,13 @@ describe('returned leases', () => {
 });
 
 describe('needing the leases back', () => {
+  it('never without leases out, whatever the amount', () => {
+    const s = open();
+    consume(s, 'a', 70_000);
+    expect(s.needsLeasesBack(10_000)).toBe(false); // crosses 75 %
+    expect(s.needsLeasesBack(200_000)).toBe(false); // beyond the credits
+  });
+
   it('when the amount may not fit beside what the leases hold', () => {
     const s = open();
     consume(s, 'a', 100_000); // no threshold left with PAYG on
