@@ -236,3 +236,36 @@ describe('properties', () => {
     expect(parseCredits(Number(formatCredits(top)))).toBe(top);
   });
 });
+
+describe('error messages', () => {
+  const message = (input: unknown) => rejection(input).message;
+
+  it('quote the rejected text, cut after 40 characters', () => {
+    const forty = '1'.repeat(39) + 'x';
+    expect(message(forty)).toBe(
+      'credits must be a plain decimal such as "12" or "12.5" (no sign, whitespace, exponent or leading zeros), ' +
+        `got "${forty}"`,
+    );
+    expect(message(forty + 'y')).toMatch(new RegExp(`got "${forty}…"$`));
+  });
+
+  it('say why a number was refused', () => {
+    expect(message(1e-7)).toBe('credits must be a plain decimal with at most 3 decimal places (got 1e-7)');
+    expect(message(NaN)).toBe('credits must be a finite number');
+    expect(message(-2)).toBe('credits must not be negative');
+    expect(message(2 ** 43)).toBe(
+      'credits of 8796093022208 or more must be sent as a decimal string (a JSON number cannot hold them exactly)',
+    );
+    expect(message('')).toBe('credits must not be an empty string');
+    expect(message('9007199254740.992')).toBe(
+      'credits must be at most 9007199254740.991 (Number.MAX_SAFE_INTEGER millicredits)',
+    );
+  });
+
+  it('say what a bad option or millicredits value is', () => {
+    expect(() => parseCreditAmount(1, { max: -1 })).toThrow(
+      'max must be a non-negative safe integer of millicredits, got -1',
+    );
+    expect(() => formatCredits(0.5)).toThrow('millicredits must be a safe integer, got 0.5');
+  });
+});

@@ -11,6 +11,7 @@ import {
   MemberCreditsState,
 } from '../../workflows/member-credits/state';
 import type {
+  ChangePlanInput,
   ConsumeInput,
   MemberIdentity,
   ReserveInput,
@@ -224,6 +225,73 @@ describe('validateReserve, validateRelease, validateSettle', () => {
     expect(thrown(() => s.settle({ reservationId: 'other', millicredits: 1 }, T0))).toEqual({
       name: 'ReservationNotHeldError',
       message: 'reservation other is not held',
+    });
+  });
+});
+
+describe('validateChangePlan', () => {
+  const pro = { ...paidPlan, planId: 'pro', monthlyAllowance: 250_000 };
+  const change = (extra: Record<string, unknown> = {}, plan: Record<string, unknown> = {}) =>
+    ({
+      changeId: 'c1',
+      fromPlanId: 'basic',
+      plan: { ...pro, ...plan },
+      paygEnabled: null,
+      ...extra,
+    }) as ChangePlanInput;
+  const incomplete = invalid('plan must be complete plan terms in the same currency');
+
+  it.each([
+    [{ changeId: '' }, invalid('changeId is required')],
+    [{ changeId: 'a b' }, invalid('changeId must be printable ASCII without spaces')],
+    [{ fromPlanId: undefined }, invalid('fromPlanId is required')],
+    [{ plan: undefined }, incomplete],
+    [{ paygEnabled: 'yes' }, invalid('paygEnabled must be a boolean or null')],
+    [{ paygEnabled: undefined }, invalid('paygEnabled must be a boolean or null')],
+  ])('rejects %j', (extra, error) => {
+    expect(thrown(() => open().validateChangePlan(change(extra)))).toEqual(error);
+  });
+
+  it.each([
+    { planId: 7 },
+    { monthlyAllowance: -1 },
+    { monthlyAllowance: 1.5 },
+    { monthlyAllowance: '250' },
+    { paygRateMicrosPerCredit: -1 },
+    { purchaseRateMicrosPerCredit: 2 ** 53 },
+    { maxCreditsPerAction: undefined },
+    { maxPurchase: -5 },
+    { paygAvailable: 'true' },
+    { purchasesAllowed: 1 },
+    { currency: 'EUR' },
+  ])('rejects plan terms %j', (plan) => {
+    expect(thrown(() => open().validateChangePlan(change({}, plan)))).toEqual(incomplete);
+  });
+
+  it.each([
+    [{}, {}],
+    [{ paygEnabled: true }, {}],
+    [{ paygEnabled: false }, { paygAvailable: false, purchasesAllowed: false }],
+    [
+      {},
+      {
+        monthlyAllowance: 0,
+        paygRateMicrosPerCredit: 0,
+        purchaseRateMicrosPerCredit: 0,
+        maxCreditsPerAction: 0,
+        maxPurchase: 0,
+      },
+    ],
+  ])('accepts %j with plan terms %j', (extra, plan) => {
+    expect(thrown(() => open().validateChangePlan(change(extra, plan)))).toBeUndefined();
+  });
+
+  it('refuses a change for a removed member', () => {
+    const s = open();
+    s.remove(T0);
+    expect(thrown(() => s.validateChangePlan(change()))).toEqual({
+      name: 'MemberRemovedError',
+      message: 'member has been removed from the team',
     });
   });
 });

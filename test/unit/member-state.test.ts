@@ -93,7 +93,9 @@ describe('MemberCreditsState', () => {
   it('refuses new decisions, never the state, when the outbox is full (PostgreSQL down for long)', () => {
     const big = { ...paid, plan: { ...paidPlan, monthlyAllowance: 10_000_000 } };
     const s = MemberCreditsState.open(big, T0, 'run-1');
-    for (let i = 0; s.view().pendingRecords < MAX_PENDING_RECORDS; i++) consume(s, `r${i}`, 1);
+    // Nothing is stored yet, so every record pushed is pending (counted cheaply: view() serialises the state).
+    for (let i = 0; s.recordsPushed < MAX_PENDING_RECORDS; i++) consume(s, `r${i}`, 1);
+    expect(s.view().pendingRecords).toBe(s.recordsPushed);
     expect(() => s.validateConsume(ask('next', 1))).toThrow(/retry shortly/);
     expect(() => s.validateConsume(ask('r0', 1))).not.toThrow(); // a repeat changes nothing: still answered
     drain(s);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DEFAULT_CURRENCY_EXPONENT, formatMoney, paygChargeMinor } from '../../workflows/domain/money';
+import { DEFAULT_CURRENCY_EXPONENT, formatMoney, formatRate, paygChargeMinor } from '../../workflows/domain/money';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -182,5 +182,52 @@ describe('formatMoney', () => {
         expect(back).toBe(BigInt(amountMinor));
       }),
     );
+  });
+});
+
+describe('money limits and messages', () => {
+  it('returns a charge of exactly Number.MAX_SAFE_INTEGER minor units, and refuses one more', () => {
+    expect(paygChargeMinor(MAX, 10_000_000)).toBe(MAX); // (2^53 − 1) millicredits at $10 per credit
+    expect(() => paygChargeMinor(MAX, 10_000_001)).toThrow(
+      `PAYG charge exceeds Number.MAX_SAFE_INTEGER minor units (${reference(MAX, 10_000_001, 2)})`,
+    );
+  });
+
+  it('accepts currency exponents up to 18', () => {
+    expect(paygChargeMinor(1, 1, 18)).toBe(1_000_000_000); // 10^-9 major units = 10^9 minor units of 10^-18
+    expect(formatMoney({ amountMinor: 1, currency: 'XTS' }, 18)).toBe('XTS 0.000000000000000001');
+    expect(formatRate(1, 'XTS', 18)).toBe('XTS 0.000001000000000000');
+  });
+
+  it('names what is wrong', () => {
+    expect(() => paygChargeMinor(-1, 1)).toThrow('millicredits must be a non-negative safe integer, got -1');
+    expect(() => paygChargeMinor(1, 0.5)).toThrow('rateMicrosPerCredit must be a non-negative safe integer, got 0.5');
+    expect(() => paygChargeMinor(1, 1, 19)).toThrow('currency exponent must be an integer from 0 to 18, got 19');
+    expect(() => formatMoney({ amountMinor: 1.5, currency: 'USD' })).toThrow(
+      'amountMinor must be a safe integer, got 1.5',
+    );
+    expect(() => formatMoney({ amountMinor: 1, currency: 'USD' }, 2.5)).toThrow(
+      'currency exponent must be an integer from 0 to 18, got 2.5',
+    );
+    expect(() => formatRate(-1, 'USD')).toThrow('rateMicrosPerCredit must be a non-negative safe integer, got -1');
+    expect(() => formatRate(1, 'USD', -1)).toThrow('currency exponent must be an integer from 0 to 18, got -1');
+  });
+});
+
+describe('formatRate', () => {
+  it.each<[number, string, number | undefined, string]>([
+    [40_000, 'USD', undefined, 'USD 0.04'],
+    [35_000, 'USD', undefined, 'USD 0.035'],
+    [1_000_000, 'USD', undefined, 'USD 1.00'],
+    [0, 'USD', undefined, 'USD 0.00'],
+    [1, 'USD', 2, 'USD 0.000001'],
+    [12_345_678_900, 'USD', 2, 'USD 12345.6789'],
+    [4_500_000, 'JPY', 0, 'JPY 4.5'],
+    [4_000_000, 'JPY', 0, 'JPY 4'],
+    [0, 'JPY', 0, 'JPY 0'],
+    [100_000, 'KWD', 3, 'KWD 0.100'],
+    [500, 'KWD', 3, 'KWD 0.0005'],
+  ])('%p micros per credit in %s (exponent %p) → %p', (rate, currency, exponent, expected) => {
+    expect(formatRate(rate, currency, exponent)).toBe(expected);
   });
 });

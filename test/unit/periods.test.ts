@@ -318,3 +318,52 @@ describe('properties', () => {
     );
   });
 });
+
+describe('the ends of the Date range', () => {
+  const LAST = 8.64e15; // +275760-09-13T00:00:00.000Z, the last instant a Date holds
+  const FIRST = -8.64e15; // -271821-04-20T00:00:00.000Z
+
+  it('keys periods of years beyond 0..9999 with a sign and six digits', () => {
+    expect(periodKey({ start: LAST, end: LAST })).toBe('+275760-09-13');
+    expect(periodKey({ start: FIRST, end: FIRST })).toBe('-271821-04-20');
+    expect(periodKey({ start: t('+010000-01-01'), end: 0 })).toBe('+010000-01-01');
+    expect(periodKey({ start: t('9999-12-01'), end: 0 })).toBe('9999-12-01');
+    expect(periodKey({ start: t('0000-03-01'), end: 0 })).toBe('0000-03-01');
+    expect(periodKey({ start: t('-000001-12-01'), end: 0 })).toBe('-000001-12-01');
+  });
+
+  it('accepts instants up to the last one a Date holds, not one more', () => {
+    expect(() => periodKey({ start: LAST + 1, end: 0 })).toThrow(
+      'instant must be an integer number of epoch milliseconds within the Date range, got 8640000000000001',
+    );
+    expect(() => periodKey({ start: FIRST - 1, end: 0 })).toThrow(/within the Date range, got -8640000000000001/);
+    // September 275760 ends after the last instant: its length, so its billing date, cannot be known.
+    expect(() => periodContaining(LAST, 1)).toThrow('billing date out of range: year 275760, month index 8');
+    expect(() => anchorDateInMonth(275761, -4, 1)).toThrow('billing date out of range: year 275760, month index 8');
+    expect(anchorDateInMonth(275760, 7, 31)).toBe(t('+275760-08-31'));
+  });
+});
+
+describe('error messages', () => {
+  it.each<[unknown, string]>([
+    ['15', '"15"'],
+    [true, 'true'],
+    [15n, '15'],
+    [null, 'null'],
+    [undefined, 'undefined'],
+    [{}, 'object'],
+    [1.5, '1.5'],
+  ])('describe the rejected anchor day %p as %s', (day, shown) => {
+    expect(() => assertAnchorDay(day)).toThrow(`billing anchor day must be an integer from 1 to 31, got ${shown}`);
+  });
+
+  it('name the year and month index, and the expected period', () => {
+    expect(() => anchorDateInMonth(2024.5, 1, 1)).toThrow('year and month index must be integers, got 2024.5 and 1');
+    expect(() => periodContaining('2024-01-01' as unknown as number, 1)).toThrow(/got "2024-01-01"$/);
+    const p = periodContaining(t('2024-02-10'), 15); // 2024-01-15 .. 2024-02-15
+    expect(() => nextPeriod({ start: p.start + DAY, end: p.end }, 15)).toThrow(
+      `not a billing period for anchor day 15: start ${p.start + DAY}, end ${p.end} ` +
+        `(expected start ${p.start}, end ${p.end})`,
+    );
+  });
+});
