@@ -145,6 +145,11 @@ describe('what a period close leaves out', () => {
     expect(consume(s, 'a', 1_000).decision).toBe('allowed_payg');
     const thresholds = s.pendingNotifications.filter((n) => n.kind === 'member_75' || n.kind === 'member_100');
     expect(thresholds).toEqual([]);
+    // Its first PAYG is told all the same (alert and payg_started event), once.
+    consume(s, 'b', 1_000);
+    expect(s.pendingNotifications.map((n) => n.kind)).toEqual(['member_exceeded']);
+    const events = s.snapshot().pendingRecords.flatMap((i) => i.events ?? []);
+    expect(events.map((e) => e.type)).toEqual(['member.payg_started']);
     expect(s.grantLease('api-1', T0, 'run-1', 'l')).toBeUndefined();
   });
 });

@@ -1122,10 +1122,12 @@ export class MemberCreditsState {
 
   private checkThresholds(now: number, firstPayg: boolean): void {
     const total = this.total();
-    if (total <= 0) return;
-    const used = this.used();
-    if (used * 100 >= total * 75) this.notify('member_75', now);
-    if (used >= total) this.notify('member_100', now);
+    // A period without credits (a PAYG-only plan) has no 75 % or 100 %, but its first PAYG is still told.
+    if (total > 0) {
+      const used = this.used();
+      if (used * 100 >= total * 75) this.notify('member_75', now);
+      if (used >= total) this.notify('member_100', now);
+    }
     if (firstPayg) this.notify('member_exceeded', now);
   }
 
