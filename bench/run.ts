@@ -1308,13 +1308,16 @@ const METHOD: Record<string, string> = {
 
 // A promise nobody awaits (a progress report) that fails: said, not fatal (Node would exit at once and skip the
 // cleanup). After the first error, it is what the cleanup broke, not the cause.
+// A rejection nobody awaited is logged and fails the run (its figures may miss what that work did).
+let unhandled = false;
 process.on('unhandledRejection', (err) => {
+  unhandled = true;
   const when = firstError === undefined ? '' : ' (during the cleanup, after the first error)';
   log(`unhandled rejection${when}: ${firstError === undefined ? describeError(err) : String(err)}`);
 });
 
 main().then(
-  (code) => process.exit(code),
+  (code) => process.exit(code === 0 && unhandled ? 1 : code),
   (err) => {
     console.error(`[bench] first error: ${describeError(firstError ?? err)}`);
     process.exit(1);
