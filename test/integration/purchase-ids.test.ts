@@ -49,19 +49,20 @@ it('answers a purchase id once across continue-as-new', async () => {
       credits.members.purchase(teamId, 'shop', { purchaseId: 'buy-first', millicredits: 20_000 }),
     ).rejects.toThrow(/different request body/);
     expect((await credits.balance(teamId, 'shop')).balance.purchased).toBe(expectedPurchased);
-  });
 
-  const rows = await eventually(async () => {
-    const r = (await new LedgerStore(h.db).list({ teamId, userId: 'shop' })).filter((e) => e.kind === 'purchase');
-    return r.length >= bought ? r : undefined;
+    // The ledger rows and invoice lines are written by the workflow's activities: wait while the worker runs.
+    const rows = await eventually(async () => {
+      const r = (await new LedgerStore(h.db).list({ teamId, userId: 'shop' })).filter((e) => e.kind === 'purchase');
+      return r.length >= bought ? r : undefined;
+    });
+    expect(rows.filter((r) => r.requestId === 'buy-first')).toHaveLength(1);
+    const invoices = new InvoiceStore(h.db);
+    const lines = await eventually(async () => {
+      const [inv] = await invoices.list(teamId);
+      const got = inv && (await invoices.get(teamId, inv.invoiceId));
+      return got && got.lines.length >= bought ? got.lines : undefined;
+    });
+    expect(lines.filter((l) => l.lineKey.endsWith(':purchase:buy-first'))).toHaveLength(1);
+    expect(lines).toHaveLength(bought);
   });
-  expect(rows.filter((r) => r.requestId === 'buy-first')).toHaveLength(1);
-  const invoices = new InvoiceStore(h.db);
-  const lines = await eventually(async () => {
-    const [inv] = await invoices.list(teamId);
-    const got = inv && (await invoices.get(teamId, inv.invoiceId));
-    return got && got.lines.length >= bought ? got.lines : undefined;
-  });
-  expect(lines.filter((l) => l.lineKey.endsWith(':purchase:buy-first'))).toHaveLength(1);
-  expect(lines).toHaveLength(bought);
 }, 300_000); // a hundred-odd Updates one after another, on a shared machine
