@@ -1,6 +1,6 @@
 /**
  * The consumption hot path (spec §13). This API instance holds at most one budget lease per member, handed out by
- * the member's workflow; a consumption that fits in it is one PostgreSQL transaction and no Temporal call
+ * the member's workflow; a consumption that fits in it is one PostgreSQL statement and no Temporal call
  * (`CreditStore.spendFromLease`). Anything else goes to the workflow in one Update, which decides it (PAYG,
  * refusal, the threshold crossing), takes the old lease back and hands out the next.
  *

@@ -1,11 +1,12 @@
 /**
  * The member credits in PostgreSQL: usage rows (what every read is served from), budget leases, the first answer
  * to every request id, and the transactions that keep them and the ledger in step:
- * - `spendFromLease`: the hot path, one consumption from a lease the API holds, in one transaction;
+ * - `spendFromLease`: the hot path, one consumption from a lease the API holds, in one statement;
  * - `writeRecords`: what the member workflow decided (ledger rows, answers, leases, the usage row), in one;
  * - `closeLeases`: a lease ends; what was spent from it is what its ledger rows say.
  */
 import type { Knex } from 'knex';
+import type pg from 'pg';
 import { ledgerEntryKey } from '../../workflows/member-credits/state';
 import type {
   AnswerRecord,
@@ -148,11 +149,65 @@ interface UsageDelta {
   expired: number;
 }
 
-/** Thrown inside the spend's transaction to roll it back; says why nothing was spent. */
-class NotSpent extends Error {
-  constructor(readonly why: 'seen' | 'lease_exhausted') {
-    super(why);
-  }
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The hot path's one statement. Its data-modifying parts all see the same snapshot and run together: the lease
+ * gives the credits (only if the request id is new), the usage row takes them and returns itself as it is now,
+ * the ledger row and the answer row are written from that. The answer is stored as the spend's facts
+ * (`fromLease`: the usage row after it and the split) and read with `leaseAnswer`, so a repeat of the request
+ * gets exactly what the first call got. The last select says whether the id was there before the statement.
+ * $1 millicredits, $2 lease id, $3 team, $4 user, $5 request id, $6 ledger key, $7 action, $8 workflow id,
+ * $9 run id, $10 fingerprint.
+ */
+const SPEND_FROM_LEASE = `
+  with lease as (
+    update budget_leases set used = used + $1::bigint
+    where lease_id = $2 and status = 'active' and expires_at > now() and used + $1::bigint <= credits
+      and not exists (select 1 from request_answers
+                      where team_id = $3 and user_id = $4 and kind = 'consume' and request_id = $5)
+    returning team_id, user_id, period_start, allowance_credits, used - $1::bigint as used_before
+  ), usage as (
+    update member_usage u set used = u.used + $1::bigint, updated_at = now()
+    from lease
+    where u.team_id = lease.team_id and u.user_id = lease.user_id and u.period_start = lease.period_start
+    returning u.period_start, u.period_end, u.allowance, u.purchased, u.used, u.payg_credits, u.payg_charge_minor,
+      u.payg_cap_minor, u.held, u.held_payg, u.currency, u.payg_enabled, u.payg_available,
+      $1::bigint as millicredits,
+      least($1::bigint, greatest(0, lease.allowance_credits - lease.used_before)) as from_allowance
+  ), ledger as (
+    insert into ledger_entries (entry_key, team_id, user_id, period_start, period_end, kind, millicredits,
+      request_id, action, workflow_id, run_id, occurred_at, lease_id)
+    select $6, $3, $4, usage.period_start, usage.period_end, 'consume', $1::bigint, $5, $7, $8, $9, now(), $2
+    from usage
+  ), claim as (
+    insert into request_answers (team_id, user_id, kind, request_id, fingerprint, status, lease_id, answer)
+    select $3, $4, 'consume', $5, $10, 'done', $2, jsonb_build_object('fromLease', to_jsonb(usage)) from usage
+    returning answer
+  )
+  select claim.answer, seen.status as seen_status
+  from (select 1) one
+  left join claim on true
+  left join request_answers seen
+    on seen.team_id = $3 and seen.user_id = $4 and seen.kind = 'consume' and seen.request_id = $5`;
+
+/** A lease-served consumption's answer as `SPEND_FROM_LEASE` stores it. */
+interface StoredLeaseAnswer {
+  fromLease: Omit<BalanceColumns, 'period_start' | 'period_end'> & {
+    period_start: string;
+    period_end: string;
+    millicredits: number;
+    from_allowance: number;
+  };
+}
+
+/** What a consumption served from a lease answers: all from credits, the usage row right after it. */
+function leaseAnswer({ fromLease: u }: StoredLeaseAnswer): ConsumeAnswer {
+  return {
+    decision: 'allowed',
+    charged: { allowance: u.from_allowance, purchased: u.millicredits - u.from_allowance, payg: 0 },
+    balance: toBalance({ ...u, period_start: new Date(u.period_start), period_end: new Date(u.period_end) }),
+  };
 }
 
 export class CreditStore {
@@ -161,89 +216,55 @@ export class CreditStore {
   // ---- the hot path (API) ----
 
   /**
-   * One consumption from a lease, in one transaction: the answer row (unique on the request id), the lease's spend
-   * (bounded by its credits, refused once it is closed or expired), the ledger row carrying the lease id, and the
-   * usage row. Nothing is written unless all of it is.
+   * One consumption from a lease, in one statement (so one transaction and one round trip; prepared once per
+   * connection): the lease's spend (bounded by its credits, refused once it is closed or expired, or when the
+   * request id was seen before), the usage row, the ledger row carrying the lease id, and the answer row (unique
+   * on the request id). Nothing is written unless all of it is: a request id another transaction claimed
+   * meanwhile, or a ledger key already written, fails the whole statement on the unique key.
    */
   async spendFromLease(
     lease: BudgetLease,
     request: { requestId: string; action: string; millicredits: number; fingerprint: string },
     workflowId: string,
   ): Promise<LeaseSpend> {
-    const c = request.millicredits;
-    const entryKey = ledgerEntryKey({ ...lease, kind: 'consume' }, request.requestId);
+    const ref = { teamId: lease.teamId, userId: lease.userId, kind: 'consume' as const, requestId: request.requestId };
+    let rows: { answer: StoredLeaseAnswer | null; seen_status: string | null }[];
     try {
-      return await this.db.transaction(async (trx) => {
-        const { rows } = await trx.raw(
-          `with claim as (
-           insert into request_answers (team_id, user_id, kind, request_id, fingerprint, status, lease_id)
-           select team_id, user_id, 'consume', ?, ?, 'done', lease_id from budget_leases where lease_id = ?
-           on conflict do nothing
-           returning request_id
-         ), lease as (
-           update budget_leases set used = used + ?
-           where lease_id = ? and status = 'active' and expires_at > now() and used + ? <= credits
-             and exists (select 1 from claim)
-           returning team_id, user_id, period_start, allowance_credits, used - ? as used_before
-         ), ledger as (
-           insert into ledger_entries (entry_key, team_id, user_id, period_start, period_end, kind, millicredits,
-             request_id, action, workflow_id, run_id, occurred_at, lease_id)
-           select ?, team_id, user_id, period_start, ?, 'consume', ?, ?, ?, ?, ?, now(), ? from lease
-           returning id
-         ), usage as (
-           update member_usage u set used = u.used + ?, updated_at = now()
-           from lease
-           where u.team_id = lease.team_id and u.user_id = lease.user_id and u.period_start = lease.period_start
-           returning u.*
-         )
-         select (select count(*) from claim)::int as claimed, (select count(*) from ledger)::int as written,
-           lease.used_before, lease.allowance_credits, usage.*
-         from (select 1) one left join lease on true left join usage on true`,
-          [
-            request.requestId,
-            request.fingerprint,
-            lease.leaseId,
-            c,
-            lease.leaseId,
-            c,
-            c,
-            entryKey,
-            new Date(lease.periodEnd),
-            c,
-            request.requestId,
-            request.action,
-            workflowId,
-            lease.runId,
-            lease.leaseId,
-            c,
-          ],
-        );
-        const r = rows[0] as UsageRow & {
-          claimed: number;
-          written: number;
-          used_before: number | null;
-          allowance_credits: number | null;
-        };
-        if (r.claimed === 0) throw new NotSpent('seen');
-        if (r.used_before === null || r.written === 0 || r.team_id === null) throw new NotSpent('lease_exhausted');
-        const fromAllowance = Math.min(c, Math.max(0, (r.allowance_credits ?? 0) - r.used_before));
-        const answer: ConsumeAnswer = {
-          decision: 'allowed',
-          charged: { allowance: fromAllowance, purchased: c - fromAllowance, payg: 0 },
-          balance: toBalance(r),
-        };
-        await trx.raw(
-          `update request_answers set answer = ? where team_id = ? and user_id = ? and kind = 'consume' and request_id = ?`,
-          [JSON.stringify(answer), r.team_id, r.user_id, request.requestId],
-        );
-        return { outcome: 'spent', answer };
-      });
+      rows = await this.prepared('spend-from-lease', SPEND_FROM_LEASE, [
+        request.millicredits,
+        lease.leaseId,
+        lease.teamId,
+        lease.userId,
+        request.requestId,
+        ledgerEntryKey({ ...lease, kind: 'consume' }, request.requestId),
+        request.action,
+        workflowId,
+        lease.runId,
+        request.fingerprint,
+      ]);
     } catch (err) {
-      if (!(err instanceof NotSpent)) throw err;
-      if (err.why === 'lease_exhausted') return { outcome: 'lease_exhausted' };
-      const stored = await this.answer({ ...lease, kind: 'consume', requestId: request.requestId });
-      // The claim that stopped this one is gone only if it was rolled back meanwhile: ask the workflow.
-      return stored ? { outcome: 'seen', stored } : { outcome: 'lease_exhausted' };
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      rows = [{ answer: null, seen_status: 'raced' }];
+    }
+    const [r] = rows;
+    if (r.answer) return { outcome: 'spent', answer: leaseAnswer(r.answer) };
+    if (r.seen_status === null) return { outcome: 'lease_exhausted' };
+    const stored = await this.answer(ref);
+    // The claim that stopped this one is gone only if it was rolled back meanwhile: ask the workflow.
+    return stored ? { outcome: 'seen', stored } : { outcome: 'lease_exhausted' };
+  }
+
+  /** A statement prepared once per pooled connection (parsed and planned once, not per call). */
+  private async prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    const client = this.db.client as {
+      acquireConnection(): Promise<pg.PoolClient>;
+      releaseConnection(c: pg.PoolClient): Promise<void>;
+    };
+    const connection = await client.acquireConnection();
+    try {
+      return (await connection.query({ name, text, values })).rows as T[];
+    } finally {
+      await client.releaseConnection(connection);
     }
   }
 
@@ -273,7 +294,7 @@ export class CreditStore {
       .first('status', 'fingerprint', 'answer');
     if (!row) return undefined;
     return row.status === 'done' && row.answer
-      ? { status: 'done', fingerprint: row.fingerprint, answer: row.answer }
+      ? { status: 'done', fingerprint: row.fingerprint, answer: storedAnswer(row.answer) }
       : { status: 'pending', fingerprint: row.fingerprint };
   }
 
@@ -635,7 +656,25 @@ function toUsage(r: UsageRow): MemberUsage {
   };
 }
 
-export function toBalance(r: UsageRow): Balance {
+/** The columns a balance is made of. */
+type BalanceColumns = Pick<
+  UsageRow,
+  | 'period_start'
+  | 'period_end'
+  | 'allowance'
+  | 'purchased'
+  | 'used'
+  | 'payg_credits'
+  | 'payg_charge_minor'
+  | 'payg_cap_minor'
+  | 'held'
+  | 'held_payg'
+  | 'currency'
+  | 'payg_enabled'
+  | 'payg_available'
+>;
+
+export function toBalance(r: BalanceColumns): Balance {
   // Only what reservations hold of the credits leaves `remaining`; their PAYG part is not taken from it.
   const remaining = r.allowance + r.purchased - r.used - (r.held - r.held_payg);
   return {
@@ -654,6 +693,11 @@ export function toBalance(r: UsageRow): Balance {
     currency: r.currency ?? 'USD',
     paused: remaining <= 0 && !(r.payg_available && r.payg_enabled),
   };
+}
+
+/** A stored answer as the API sends it: a lease-served consumption's facts become its answer. */
+function storedAnswer(answer: object): Extract<StoredAnswer, { status: 'done' }>['answer'] {
+  return 'fromLease' in answer ? leaseAnswer(answer as StoredLeaseAnswer) : (answer as ConsumeAnswer);
 }
 
 function answerWithBalance(a: AnswerRecord, balance: Balance) {
