@@ -164,6 +164,70 @@ it('a lease taken back before its row was written stays closed: the late write c
   });
 });
 
+it('a lease serves exactly its credits; a repeat of a lease-served request gets its first answer, on any lease', async () => {
+  const teamId = await seedTeam(h, { members: [{ userId: 'exact' }] });
+  await h.withWorker(async (tq) => {
+    const credits = memberCredits(h, tq);
+    await credits.consume(teamId, 'exact', { requestId: 'first', action: 'chat', millicredits: 1_000 });
+    const [held] = credits.leases.heldLeases();
+    const store = new CreditStore(h.db);
+    const workflowId = memberWorkflowId(teamId, 'exact');
+    const spend = (lease: BudgetLease, requestId: string, millicredits = 1_000) =>
+      store.spendFromLease(
+        lease,
+        { requestId, action: 'chat', millicredits, fingerprint: consumeFingerprint('chat', millicredits) },
+        workflowId,
+      );
+    // 3,000 credits, of which 1,000 from the allowance: the split follows what the lease had left of each.
+    const lease: BudgetLease = { ...held, leaseId: `${held.runId}:exact`, credits: 3_000, allowanceCredits: 1_000 };
+    await store.writeRecords(
+      { entries: [], answers: [], leases: [lease], headers: [] },
+      { workflowId, runId: held.runId },
+    );
+    const before = await store.usage(teamId, 'exact', held.periodStart);
+    const a = await spend(lease, 'a', 1_500);
+    expect(a).toMatchObject({
+      outcome: 'spent',
+      answer: { decision: 'allowed', charged: { allowance: 1_000, purchased: 500, payg: 0 } },
+    });
+    expect(a.outcome === 'spent' && a.answer.balance.used).toBe(before!.balance.used + 1_500);
+    expect(await spend(lease, 'b', 1_500)).toMatchObject({
+      outcome: 'spent',
+      answer: { charged: { allowance: 0, purchased: 1_500 } },
+    });
+    // Nothing left: refused as exhausted (not an error), and nothing written for it.
+    expect(await spend(lease, 'c', 1)).toEqual({ outcome: 'lease_exhausted' });
+    // The same id again, from this lease or another: the first answer, nothing spent twice.
+    const other: BudgetLease = { ...lease, leaseId: `${held.runId}:other`, credits: 10_000, allowanceCredits: 0 };
+    await store.writeRecords(
+      { entries: [], answers: [], leases: [other], headers: [] },
+      { workflowId, runId: held.runId },
+    );
+    for (const l of [lease, other]) {
+      expect(await spend(l, 'a', 1_500)).toEqual({
+        outcome: 'seen',
+        stored: {
+          status: 'done',
+          fingerprint: consumeFingerprint('chat', 1_500),
+          answer: a.outcome === 'spent' && a.answer,
+        },
+      });
+    }
+    expect(await store.closeLeases([lease, other])).toEqual([
+      { leaseId: lease.leaseId, used: 3_000 },
+      { leaseId: other.leaseId, used: 0 },
+    ]);
+    const rows = await ledger.list({ teamId, userId: 'exact' });
+    expect(
+      rows.filter((r) => ['a', 'b', 'c'].includes(r.requestId ?? '')).map((r) => [r.requestId, r.millicredits]),
+    ).toEqual([
+      ['a', 1_500],
+      ['b', 1_500],
+    ]);
+    expect((await store.usage(teamId, 'exact', held.periodStart))!.balance.used).toBe(before!.balance.used + 3_000);
+  });
+});
+
 it('remembers a request id however many other requests came after it (by time, not by count)', async () => {
   const teamId = await seedTeam(h, { plan: 'enterprise', members: [{ userId: 'mem' }] });
   await h.withWorker(async (tq) => {
