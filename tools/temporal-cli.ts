@@ -15,20 +15,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { cacheDir, withLock } from './cache';
-import {
-  describeExit,
-  formatDuration,
-  hasExited,
-  indent,
-  isExecutable,
-  killOnExit,
-  run,
-  runChecked,
-  spawnLogged,
-  tailFile,
-  which,
-  type Log,
-} from './procs';
+import { goInstall } from './go-install';
+import { formatDuration, isExecutable, run, runChecked, which, type Log } from './procs';
 
 export const PREBUILT_CLI_VERSION = '1.9.1';
 export const SOURCE_CLI_VERSION = '1.5.1';
@@ -169,60 +157,22 @@ function sha256Of(file: string): Promise<string> {
   });
 }
 
-async function buildCliFromSource(target: string, log: Log): Promise<void> {
-  const go = which('go', ['/usr/local/go/bin', path.join(process.env.HOME ?? '/root', 'go', 'bin')]);
-  if (go === undefined) {
-    throw new Error(
+function buildCliFromSource(target: string, log: Log): Promise<void> {
+  return goInstall({
+    packages: [`${SOURCE_CLI_PACKAGE}@v${SOURCE_CLI_VERSION}`],
+    binaries: { temporal: target },
+    what: `the Temporal CLI v${SOURCE_CLI_VERSION}`,
+    logName: 'temporal',
+    // Stamped with its real version (`temporal --version`).
+    ldflags: [`-X github.com/temporalio/cli/temporalcli.Version=${SOURCE_CLI_VERSION}`],
+    goMissing:
       'The Temporal CLI (`temporal`) is not on PATH, the prebuilt one could not be installed (see above) and Go ' +
-        'is not installed to build it. Either install the Temporal CLI (https://docs.temporal.io/cli#install) ' +
-        'and put it on PATH (or set TEMPORAL_CLI_PATH), install Go >= 1.24 (https://go.dev/dl/), or set ' +
-        'TEMPORAL_ADDRESS to use a Temporal server that is already running.',
-    );
-  }
-  const stagingDir = path.join(path.dirname(target), `.staging-${process.pid}`);
-  const logFile = path.join(cacheDir(), 'logs', 'go-install-temporal.log');
-  rmSync(stagingDir, { recursive: true, force: true });
-  mkdirSync(stagingDir, { recursive: true });
-
-  log(`Building the Temporal CLI v${SOURCE_CLI_VERSION} with go install (first run only, a few minutes)…`);
-  log(`  output: ${logFile}`);
-  const started = Date.now();
-  const child = spawnLogged(
-    go,
-    [
-      'install',
-      // Stripped and stamped with its real version (`temporal --version`); -trimpath keeps the build reproducible.
-      '-trimpath',
-      `-ldflags=-s -w -X github.com/temporalio/cli/temporalcli.Version=${SOURCE_CLI_VERSION}`,
-      `${SOURCE_CLI_PACKAGE}@v${SOURCE_CLI_VERSION}`,
-    ],
-    { logFile, env: { ...process.env, GOBIN: stagingDir, GOFLAGS: process.env.GOFLAGS ?? '' } },
-  );
-  const removeHook = killOnExit(child);
-  const heartbeat = setInterval(() => {
-    log(`  still building the Temporal CLI… (${formatDuration(Date.now() - started)} so far)`);
-  }, 30_000);
-  try {
-    await new Promise<void>((resolve) => {
-      if (hasExited(child)) resolve();
-      else child.once('close', () => resolve());
-      child.once('error', () => resolve());
-    });
-  } finally {
-    clearInterval(heartbeat);
-    removeHook();
-  }
-  const built = path.join(stagingDir, 'temporal');
-  if (child.exitCode !== 0 || !isExecutable(built)) {
-    rmSync(stagingDir, { recursive: true, force: true });
-    throw new Error(
-      `Building the Temporal CLI failed (go install ${describeExit(child)}). Last lines of ${logFile}:\n` +
-        indent(tailFile(logFile, 20)) +
-        '\nCheck that the Go module proxy (GOPROXY, default https://proxy.golang.org) is reachable, or install the ' +
-        'Temporal CLI yourself and put it on PATH (or set TEMPORAL_CLI_PATH).',
-    );
-  }
-  renameSync(built, target); // atomic: `target` existing means a complete binary
-  rmSync(stagingDir, { recursive: true, force: true });
-  log(`Built the Temporal CLI in ${formatDuration(Date.now() - started)}: ${target}`);
+      'is not installed to build it. Either install the Temporal CLI (https://docs.temporal.io/cli#install) ' +
+      'and put it on PATH (or set TEMPORAL_CLI_PATH), install Go >= 1.24 (https://go.dev/dl/), or set ' +
+      'TEMPORAL_ADDRESS to use a Temporal server that is already running.',
+    failureHint:
+      'Check that the Go module proxy (GOPROXY, default https://proxy.golang.org) is reachable, or install the ' +
+      'Temporal CLI yourself and put it on PATH (or set TEMPORAL_CLI_PATH).',
+    log,
+  });
 }

@@ -6,25 +6,18 @@
  * CLI. The server's configuration is the template its image renders (`config/docker.yaml` of the same module),
  * copied beside the binaries, so the same environment variables configure both.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { cacheDir, withLock } from './cache';
-import {
-  describeExit,
-  formatDuration,
-  hasExited,
-  indent,
-  isExecutable,
-  killOnExit,
-  runChecked,
-  spawnLogged,
-  tailFile,
-  which,
-  type Log,
-} from './procs';
+import { goBinary, goInstall } from './go-install';
+import { isExecutable, runChecked, type Log } from './procs';
 
 const root = path.resolve(__dirname, '..');
+
+const GO_MISSING =
+  'npm run cluster builds the Temporal server from its Go module and needs Go (https://go.dev/dl/, the version ' +
+  "the server's go.mod names) on PATH.";
 
 export interface ComposeTemporal {
   serverVersion: string;
@@ -77,15 +70,19 @@ export async function ensureTemporalServer(version: string, log: Log): Promise<T
   if (complete()) return files;
   return withLock(`temporal-server-${version}`, { what: `building Temporal server ${version}`, log }, async () => {
     if (!isExecutable(files.server) || !isExecutable(files.sqlTool)) {
-      await goInstall(
-        dir,
-        ['go.temporal.io/server/cmd/server', 'go.temporal.io/server/cmd/tools/sql'].map((p) => `${p}@v${version}`),
-        `Temporal server ${version} and its SQL tool`,
+      await goInstall({
+        packages: ['go.temporal.io/server/cmd/server', 'go.temporal.io/server/cmd/tools/sql'].map(
+          (p) => `${p}@v${version}`,
+        ),
+        binaries: { server: files.server, sql: files.sqlTool },
+        what: `Temporal server ${version} and its SQL tool`,
+        logName: path.basename(dir),
+        goMissing: GO_MISSING,
         log,
-      );
+      });
     }
     if (!existsSync(files.configTemplate)) {
-      const go = goBinary();
+      const go = goBinary(GO_MISSING);
       const { stdout } = await runChecked(go, ['mod', 'download', '-json', `go.temporal.io/server@v${version}`], {
         what: 'go mod download',
         cwd: dir,
@@ -104,68 +101,15 @@ export async function ensureTemporalUi(version: string, log: Log): Promise<strin
   if (isExecutable(server)) return server;
   return withLock(`temporal-ui-${version}`, { what: `building Temporal UI ${version}`, log }, async () => {
     if (!isExecutable(server)) {
-      await goInstall(
-        dir,
-        [`github.com/temporalio/ui-server/v2/cmd/server@v${version}`],
-        `Temporal UI ${version}`,
+      await goInstall({
+        packages: [`github.com/temporalio/ui-server/v2/cmd/server@v${version}`],
+        binaries: { server },
+        what: `Temporal UI ${version}`,
+        logName: path.basename(dir),
+        goMissing: GO_MISSING,
         log,
-      );
+      });
     }
     return server;
   });
-}
-
-function goBinary(): string {
-  const go = which('go', ['/usr/local/go/bin', path.join(process.env.HOME ?? '/root', 'go', 'bin')]);
-  if (go === undefined) {
-    throw new Error(
-      'npm run cluster builds the Temporal server from its Go module and needs Go (https://go.dev/dl/, the version ' +
-        "the server's go.mod names) on PATH.",
-    );
-  }
-  return go;
-}
-
-/** `go install pkgs` into a staging folder, moved to `dir` when complete (a present binary is a whole one). */
-async function goInstall(dir: string, packages: string[], what: string, log: Log): Promise<void> {
-  const go = goBinary();
-  const staging = `${dir}.staging-${process.pid}`;
-  const logFile = path.join(cacheDir(), 'logs', `go-install-${path.basename(dir)}.log`);
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  log(`Building ${what} with go install (first run only; several minutes on 2 cores)…`);
-  log(`  output: ${logFile}`);
-  const started = Date.now();
-  const child = spawnLogged(go, ['install', '-trimpath', '-ldflags=-s -w', ...packages], {
-    logFile,
-    env: { ...process.env, GOBIN: staging, GOFLAGS: process.env.GOFLAGS ?? '' },
-  });
-  const removeHook = killOnExit(child);
-  const heartbeat = setInterval(
-    () => log(`  still building ${what}… (${formatDuration(Date.now() - started)} so far)`),
-    60_000,
-  );
-  try {
-    await new Promise<void>((resolve) => {
-      if (hasExited(child)) resolve();
-      else child.once('close', () => resolve());
-      child.once('error', () => resolve());
-    });
-  } finally {
-    clearInterval(heartbeat);
-    removeHook();
-  }
-  if (child.exitCode !== 0) {
-    rmSync(staging, { recursive: true, force: true });
-    throw new Error(
-      `Building ${what} failed (go install ${describeExit(child)}). Last lines of ${logFile}:\n` +
-        indent(tailFile(logFile, 20)),
-    );
-  }
-  mkdirSync(dir, { recursive: true });
-  for (const name of ['server', 'sql']) {
-    if (existsSync(path.join(staging, name))) renameSync(path.join(staging, name), path.join(dir, name));
-  }
-  rmSync(staging, { recursive: true, force: true });
-  log(`Built ${what} in ${formatDuration(Date.now() - started)}: ${dir}`);
 }

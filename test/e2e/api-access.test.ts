@@ -7,24 +7,12 @@
  * error body only, with nothing of team A in it.
  */
 import type { FastifyInstance } from 'fastify';
-import { apiClient, PROVISIONING_TOKEN, serveApi, startApi, type ServedApi, type ApiResponse } from '../support/api';
+import { apiClient, PROVISIONING_TOKEN, startApi, useServedApi, type ApiResponse } from '../support/api';
 import { hashToken } from '../../src/db/token-store';
-import { createHarness, eventually, uid, type Harness } from '../support/harness';
+import { eventually, uid } from '../support/harness';
 
-let h: Harness;
-let url: string;
-let served: ServedApi | undefined;
-
-beforeAll(async () => {
-  h = await createHarness();
-  served = await serveApi(h);
-  url = served.url;
-});
-
-afterAll(async () => {
-  await served?.stop();
-  await h?.close();
-});
+const served = useServedApi();
+const { client, prov, token: issue } = served;
 
 /** Callers, in the column order of the table. */
 const CALLERS = [
@@ -168,14 +156,6 @@ const tokens = {} as Record<Exclude<Caller, 'none'>, string>;
 let secretsOfA: string[] = [];
 let n = 0;
 
-const prov = () => apiClient(url, PROVISIONING_TOKEN);
-
-async function issue(body: Record<string, string>): Promise<string> {
-  const res = await prov()('POST', '/v1/tokens', body);
-  expect(res.status).toBe(201);
-  return res.body.token as string;
-}
-
 async function addMember(teamId: string, userId: string, roles: string[]): Promise<string> {
   const res = await prov()('PUT', `/v1/teams/${teamId}/members/${userId}`, {
     email: `${userId}@${teamId}.example`,
@@ -209,19 +189,19 @@ beforeAll(async () => {
   tokens.finB = await issue({ service: 'finance', teamId: teamB });
 
   // An invoice of team A (the purchase lands on the open invoice through an activity).
-  const bought = await apiClient(url, tokens.billing)('POST', `/v1/teams/${teamA}/members/mia/credit-purchases`, {
+  const bought = await client(tokens.billing)('POST', `/v1/teams/${teamA}/members/mia/credit-purchases`, {
     purchaseId: 'setup',
     credits: 1,
   });
   expect(bought.status).toBe(201);
   invoiceId = await eventually(
-    async () => (await h.db('invoices').where({ team_id: teamA }).first('id'))?.id as string | undefined,
+    async () => (await served.h.db('invoices').where({ team_id: teamA }).first('id'))?.id as string | undefined,
     20_000,
     "team A's open invoice",
   ).then(String);
 
   // A webhook of team A, for the delivery log's row.
-  const hook = await apiClient(url, tokens.admin)('PUT', `/v1/teams/${teamA}/webhooks/access`, {
+  const hook = await client(tokens.admin)('PUT', `/v1/teams/${teamA}/webhooks/access`, {
     url: 'http://127.0.0.1:9/hook',
     events: ['member.paused'],
   });
@@ -249,7 +229,7 @@ async function call(route: Route, caller: Caller): Promise<{ res: ApiResponse; c
     const own = await addMember(teamA, ctx.userId, ['member']);
     if (caller === 'self') token = own;
   }
-  const res = await apiClient(url, token)(route.method, route.path(ctx), route.body?.(ctx));
+  const res = await client(token)(route.method, route.path(ctx), route.body?.(ctx));
   return { res, ctx };
 }
 
@@ -296,7 +276,7 @@ describe('access matrix (spec §11)', () => {
       // A team-A path answered 404 to a caller of another team reads exactly like a team that does not exist.
       if (res.status === 404) {
         const ghost = uid('team');
-        const again = await apiClient(url, caller === 'none' ? undefined : tokens[caller])(
+        const again = await client(caller === 'none' ? undefined : tokens[caller])(
           route.method,
           route.path({ ...ctx, teamA: ghost }),
           route.body?.({ ...ctx, teamA: ghost, n: ++n }),
@@ -320,29 +300,29 @@ describe('access matrix (spec §11)', () => {
       ...Array<string>(allowed('POST credit-purchases')).fill('purchase'),
     ].sort();
     const kinds = async () =>
-      ((await h.db('ledger_entries').where({ team_id: teamA, user_id: 'mia' })) as { kind: string }[])
+      ((await served.h.db('ledger_entries').where({ team_id: teamA, user_id: 'mia' })) as { kind: string }[])
         .map((r) => r.kind)
         .sort();
     await eventually(async () => ((await kinds()).length >= expected.length ? true : undefined));
     await new Promise((r) => setTimeout(r, 300));
     expect(await kinds()).toEqual(expected);
     // mia is still a plain member; the fresh members named by DELETE are gone only where it was allowed.
-    expect(await h.teams.getMember(teamA, 'mia')).toMatchObject({ roles: ['member'], status: 'active' });
-    const fresh = (await h.teams.listMembers(teamA, { includeRemoved: true })).filter((mm) =>
+    expect(await served.h.teams.getMember(teamA, 'mia')).toMatchObject({ roles: ['member'], status: 'active' });
+    const fresh = (await served.h.teams.listMembers(teamA, { includeRemoved: true })).filter((mm) =>
       mm.userId.startsWith('fresh-'),
     );
     expect(fresh.filter((mm) => mm.status === 'removed')).toHaveLength(
       MATRIX['DELETE member'].filter((o) => o === OK).length,
     );
     // Only the allowed callers revoked a token.
-    const freshTokens = await h.db('api_tokens').where('team_id', teamA).andWhere('label', 'like', 'fresh-%');
+    const freshTokens = await served.h.db('api_tokens').where('team_id', teamA).andWhere('label', 'like', 'fresh-%');
     expect(freshTokens.filter((r) => r.revoked_at !== null)).toHaveLength(
       MATRIX['DELETE /v1/tokens/{id}'].filter((o) => o === OK).length,
     );
     // No team was created by anyone but provisioning, and no member of team B changed.
-    const [{ n: created }] = await h.db('teams').where('team_id', 'like', `${RUN}-%`).count({ n: '*' });
+    const [{ n: created }] = await served.h.db('teams').where('team_id', 'like', `${RUN}-%`).count({ n: '*' });
     expect(Number(created)).toBe(allowed('POST /v1/teams'));
-    expect((await h.teams.listMembers(teamB)).map((mm) => `${mm.userId}:${mm.roles.join('+')}`)).toEqual([
+    expect((await served.h.teams.listMembers(teamB)).map((mm) => `${mm.userId}:${mm.roles.join('+')}`)).toEqual([
       'adam:admin',
       'bill:billing',
     ]);
@@ -361,7 +341,7 @@ describe('nobody grants what they do not hold (spec §17)', () => {
       bob: await addMember(teamId, 'bob', ['member']),
       mia: await addMember(teamId, 'mia', ['member']),
     };
-    const as = (who: keyof typeof token) => apiClient(url, token[who]);
+    const as = (who: keyof typeof token) => client(token[who]);
     const put = (
       who: keyof typeof token | 'prov',
       userId: string,
@@ -371,13 +351,16 @@ describe('nobody grants what they do not hold (spec §17)', () => {
     const del = (who: keyof typeof token | 'prov', userId: string) =>
       (who === 'prov' ? prov() : as(who))('DELETE', `/v1/teams/${teamId}/members/${userId}`);
     const roles = async (userId: string) => {
-      const m = await h.teams.getMember(teamId, userId);
+      const m = await served.h.teams.getMember(teamId, userId);
       return m?.status === 'active' ? [...m.roles].sort().join('+') : 'removed';
     };
     const events = async () =>
-      ((await h.db('audit_events').where('team_id', teamId).orderBy('id')) as { action: string; target: string }[]).map(
-        (e) => `${e.action} ${e.target}`,
-      );
+      (
+        (await served.h.db('audit_events').where('team_id', teamId).orderBy('id')) as {
+          action: string;
+          target: string;
+        }[]
+      ).map((e) => `${e.action} ${e.target}`);
     return { teamId, token, as, put, del, roles, events };
   }
 
@@ -395,7 +378,7 @@ describe('nobody grants what they do not hold (spec §17)', () => {
     refused(await t.put('ada', 'newbie', ['billing']), 403);
     expect(await t.roles('ada')).toBe('admin+member');
     expect(await t.roles('mia')).toBe('member');
-    expect(await h.teams.getMember(t.teamId, 'newbie')).toBeNull();
+    expect(await served.h.teams.getMember(t.teamId, 'newbie')).toBeNull();
     // Nothing refused reached the audit trail.
     expect(await t.events()).toEqual(before);
     // Whoever holds Billing may give it: a Billing admin, or provisioning.
@@ -414,9 +397,9 @@ describe('nobody grants what they do not hold (spec §17)', () => {
     refused(await t.put('ada', 'bea', ['member']), 403);
     refused(await t.put('ada', 'abe', ['admin']), 403);
     refused(await t.del('ada', 'bea'), 403);
-    const beaToken = (await h.db('api_tokens').where({ team_id: t.teamId, user_id: 'bea' }).first()).token_id;
+    const beaToken = (await served.h.db('api_tokens').where({ team_id: t.teamId, user_id: 'bea' }).first()).token_id;
     refused(await t.as('ada')('DELETE', `/v1/tokens/${beaToken}`), 403);
-    expect(await h.teams.getMember(t.teamId, 'bea')).toMatchObject({
+    expect(await served.h.teams.getMember(t.teamId, 'bea')).toMatchObject({
       email: `bea@${t.teamId}.example`,
       roles: ['billing'],
       status: 'active',
@@ -460,16 +443,16 @@ describe('nobody grants what they do not hold (spec §17)', () => {
       const ok = [a, b].filter((r) => r.status === 200 || r.status === 204);
       expect(ok).toHaveLength(1);
       expect([a, b].filter((r) => r.status === 409)).toHaveLength(1);
-      expect(await h.teams.countWithRole(t.teamId, 'billing')).toBe(1);
+      expect(await served.h.teams.countWithRole(t.teamId, 'billing')).toBe(1);
     }
   });
 
   it('role changes and removals are in the audit trail, with the actor and before/after', async () => {
     const t = await paidTeam();
-    const adaTokenId = (await h.db('api_tokens').where({ team_id: t.teamId, user_id: 'ada' }).first()).token_id;
+    const adaTokenId = (await served.h.db('api_tokens').where({ team_id: t.teamId, user_id: 'ada' }).first()).token_id;
     expect((await t.put('ada', 'mia', ['member', 'admin'])).status).toBe(200);
     expect((await t.del('ada', 'bob')).status).toBe(204);
-    const rows = await h.db('audit_events').where('team_id', t.teamId).orderBy('id');
+    const rows = await served.h.db('audit_events').where('team_id', t.teamId).orderBy('id');
     const changed = rows.find((r) => r.action === 'member.changed' && r.target === 'member:mia');
     expect(changed).toMatchObject({
       actor: adaTokenId,
@@ -488,7 +471,7 @@ describe('token lifecycle across two API instances (spec §17)', () => {
   /** A second API on the same PostgreSQL that hears of changes by NOTIFY only (its version check is off). */
   let other: { app: FastifyInstance; url: string };
   beforeAll(async () => {
-    other = await startApi(h, served!.taskQueue, { auth: { versionCheckMs: 60_000 } });
+    other = await startApi(served.h, served.taskQueue, { auth: { versionCheckMs: 60_000 } });
   });
   afterAll(async () => {
     await other?.app.close();
@@ -522,7 +505,7 @@ describe('token lifecycle across two API instances (spec §17)', () => {
 
   /** Both instances answered 200 with the token, so both hold it in their caches. */
   async function warm(path: string, token: string) {
-    for (const base of [url, other.url]) {
+    for (const base of [served.url, other.url]) {
       for (let i = 0; i < 3; i++) expect((await apiClient(base, token)('GET', path)).status).toBe(200);
     }
   }
@@ -530,7 +513,7 @@ describe('token lifecycle across two API instances (spec §17)', () => {
   it('a token revoked on one instance is refused by the other within 1 s (member and service tokens)', async () => {
     const { teamId, member } = await teamWithAdmin();
     const agent = await prov()('POST', '/v1/tokens', { service: 'finance', teamId, label: 'ci' });
-    const memberId = (await h.db('api_tokens').where({ team_id: teamId, user_id: 'mo' }).first()).token_id;
+    const memberId = (await served.h.db('api_tokens').where({ team_id: teamId, user_id: 'mo' }).first()).token_id;
     for (const [tokenId, token, path] of [
       [memberId, member, '/v1/me'],
       [agent.body.tokenId, agent.body.token, `/v1/teams/${teamId}/members/mo/credits`],
@@ -542,7 +525,7 @@ describe('token lifecycle across two API instances (spec §17)', () => {
       expect(took).toBeLessThan(1_000);
       const refused = await apiClient(other.url, token)('GET', path);
       expect(refused.body).toEqual({ error: { code: 'unauthorized', message: 'this token has been revoked' } });
-      expect((await apiClient(url, token)('GET', path)).status).toBe(401);
+      expect((await client(token)('GET', path)).status).toBe(401);
       // Revoking again changes nothing.
       expect((await prov()('DELETE', `/v1/tokens/${tokenId}`)).status).toBe(204);
     }
@@ -568,7 +551,7 @@ describe('token lifecycle across two API instances (spec §17)', () => {
     const { member } = await teamWithAdmin();
     await warm('/v1/me', member);
     // As if the NOTIFY was lost: the row and the version change, nothing is sent.
-    await h.db.transaction(async (trx) => {
+    await served.h.db.transaction(async (trx) => {
       await trx('api_tokens').where('token_hash', hashToken(member)).update({ revoked_at: trx.fn.now() });
       await trx('access_version').update({ version: trx.raw('version + 1') });
     });
@@ -577,7 +560,7 @@ describe('token lifecycle across two API instances (spec §17)', () => {
     // the tests above had to overcome), until the next notification shows it a gap in the versions.
     expect((await apiClient(other.url, member)('GET', '/v1/me')).status).toBe(200);
     // The first instance checks the version every 250 ms: it refuses the token within a second.
-    expect(await msUntil(401, () => apiClient(url, member)('GET', '/v1/me'), since)).toBeLessThan(1_000);
+    expect(await msUntil(401, () => client(member)('GET', '/v1/me'), since)).toBeLessThan(1_000);
   });
 
   it('an expired token is refused (401), also by an instance that has it cached', async () => {
@@ -585,14 +568,14 @@ describe('token lifecycle across two API instances (spec §17)', () => {
     const issued = await prov()('POST', '/v1/tokens', { teamId, userId: 'mo', ttlDays: 1 });
     expect(Date.parse(issued.body.expiresAt) - Date.now()).toBeGreaterThan(86_400_000 - 60_000);
     const expiresAt = Date.now() + 3_000;
-    await h
+    await served.h
       .db('api_tokens')
       .where('token_id', issued.body.tokenId)
       .update({ expires_at: new Date(expiresAt) });
     await warm('/v1/me', issued.body.token);
     // Once its expiry has passed, the very first request is refused, cached or not.
     await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 20));
-    for (const base of [url, other.url]) {
+    for (const base of [served.url, other.url]) {
       const res = await apiClient(base, issued.body.token)('GET', '/v1/me');
       expect({ status: res.status, message: res.body.error?.message }).toEqual({
         status: 401,
@@ -604,8 +587,8 @@ describe('token lifecycle across two API instances (spec §17)', () => {
   it("lists a team's tokens to its admins: label, owner, created, last used, expiry, status; never the secret", async () => {
     const { teamId, admin, member } = await teamWithAdmin();
     const fin = await prov()('POST', '/v1/tokens', { service: 'finance', teamId, label: 'books' });
-    await apiClient(url, member)('GET', '/v1/me');
-    const list = (query = '') => apiClient(url, admin)('GET', `/v1/teams/${teamId}/tokens${query}`);
+    await client(member)('GET', '/v1/me');
+    const list = (query = '') => client(admin)('GET', `/v1/teams/${teamId}/tokens${query}`);
     const mo = await eventually(async () => {
       const tokens = (await list()).body.tokens as { owner: { userId?: string }; lastUsedAt: string | null }[];
       const found = tokens.find((tk) => tk.owner.userId === 'mo');

@@ -5,25 +5,11 @@
  * finance.
  */
 import { recordAudit } from '../../src/db/audit-store';
-import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
-import { createHarness, uid, type Harness } from '../support/harness';
+import { PROVISIONING_TOKEN, useServedApi } from '../support/api';
+import { uid } from '../support/harness';
 
-let h: Harness;
-let url: string;
-let served: ServedApi | undefined;
-
-beforeAll(async () => {
-  h = await createHarness();
-  served = await serveApi(h);
-  url = served.url;
-});
-
-afterAll(async () => {
-  await served?.stop();
-  await h?.close();
-});
-
-const prov = () => apiClient(url, PROVISIONING_TOKEN);
+const served = useServedApi();
+const { client, prov } = served;
 
 async function ok<T = Record<string, unknown>>(promise: Promise<{ status: number; body: T }>, status = 200) {
   const res = await promise;
@@ -72,7 +58,7 @@ describe('audit trail', () => {
       prov()('POST', '/v1/tokens', { service: 'agent', scope: 'global' }),
       201,
     );
-    const admin = apiClient(url, ada.token);
+    const admin = client(ada.token);
     await ok(admin('PUT', `/v1/teams/${teamId}/members/mo`, { email: 'mo@a.example', roles: ['member'] }));
     await ok(admin('PUT', `/v1/teams/${teamId}/members/mo`, { email: 'mo@b.example', roles: ['member'] }));
     // Sent again unchanged: no event.
@@ -95,7 +81,7 @@ describe('audit trail', () => {
 
   it('records who did what, oldest first, with before and after', async () => {
     const body = await ok<{ teamId: string; events: Event[]; nextCursor: string | null }>(
-      apiClient(url, billing)('GET', `/v1/teams/${teamId}/audit`),
+      client(billing)('GET', `/v1/teams/${teamId}/audit`),
     );
     expect(body.nextCursor).toBeNull();
     const summary = body.events.map(
@@ -140,9 +126,7 @@ describe('audit trail', () => {
 
   it('pages with limit and cursor; after= takes an event id or an instant', async () => {
     const get = (query: string) =>
-      ok<{ events: Event[]; nextCursor: string | null }>(
-        apiClient(url, billing)('GET', `/v1/teams/${teamId}/audit${query}`),
-      );
+      ok<{ events: Event[]; nextCursor: string | null }>(client(billing)('GET', `/v1/teams/${teamId}/audit${query}`));
     const all = (await get('')).events;
     const walked: Event[] = [];
     let cursor: string | null = null;
@@ -159,16 +143,14 @@ describe('audit trail', () => {
     expect((await get(`?after=${encodeURIComponent(all[0].at)}`)).events.length).toBe(all.length);
     expect((await get(`?after=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).events).toEqual([]);
     for (const query of ['?after=1&cursor=2', '?after=yesterday', '?cursor=x', '?limit=0', '?limit=501', '?since=1']) {
-      const res = await apiClient(url, billing)('GET', `/v1/teams/${teamId}/audit${query}`);
+      const res = await client(billing)('GET', `/v1/teams/${teamId}/audit${query}`);
       expect({ query, status: res.status }).toEqual({ query, status: 400 });
     }
   });
 
   it('order=newest reads the trail from the latest event back, a page at a time, after= bounding it', async () => {
     const get = (query: string) =>
-      ok<{ events: Event[]; nextCursor: string | null }>(
-        apiClient(url, billing)('GET', `/v1/teams/${teamId}/audit${query}`),
-      );
+      ok<{ events: Event[]; nextCursor: string | null }>(client(billing)('GET', `/v1/teams/${teamId}/audit${query}`));
     const all = (await get('')).events;
     const newest = [...all].reverse();
     const walked: Event[] = [];
@@ -187,31 +169,32 @@ describe('audit trail', () => {
     expect(first.events).toEqual(newest.slice(0, 2));
     const rest = await get(`?order=newest&after=${all[5].id}&cursor=${first.nextCursor}`);
     expect(rest).toEqual({ events: all.slice(6, -2).reverse(), nextCursor: null, teamId });
-    expect((await apiClient(url, billing)('GET', `/v1/teams/${teamId}/audit?order=latest`)).status).toBe(400);
+    expect((await client(billing)('GET', `/v1/teams/${teamId}/audit?order=latest`)).status).toBe(400);
   });
 
   it("shows nothing of another team's trail", async () => {
     const other = uid('team');
     await ok(prov()('POST', '/v1/teams', { teamId: other, plan: 'basic', billingAnchorDay: 1 }), 201);
-    const events = (await ok<{ events: Event[] }>(apiClient(url, billing)('GET', `/v1/teams/${teamId}/audit`))).events;
+    const events = (await ok<{ events: Event[] }>(client(billing)('GET', `/v1/teams/${teamId}/audit`))).events;
     expect(events.some((e) => e.target.includes(other))).toBe(false);
-    expect((await apiClient(url, billing)('GET', `/v1/teams/${other}/audit`)).status).toBe(404);
+    expect((await client(billing)('GET', `/v1/teams/${other}/audit`)).status).toBe(404);
   });
 });
 
 describe('recordAudit for other code', () => {
   it('commits with the change it records, or not at all; an eventKey makes a retried write a no-op', async () => {
     const teamId = uid('team');
-    const count = async () => Number((await h.db('audit_events').where('team_id', teamId).count({ n: '*' }))[0].n);
+    const count = async () =>
+      Number((await served.h.db('audit_events').where('team_id', teamId).count({ n: '*' }))[0].n);
     await expect(
-      h.db.transaction(async (trx) => {
+      served.h.db.transaction(async (trx) => {
         await recordAudit(trx, { teamId, actor: 'system', action: 'plan.changed', target: `team:${teamId}` });
         throw new Error('the change failed');
       }),
     ).rejects.toThrow('the change failed');
     expect(await count()).toBe(0);
     for (let i = 0; i < 3; i++) {
-      await h.db.transaction((trx) =>
+      await served.h.db.transaction((trx) =>
         recordAudit(trx, {
           teamId,
           actor: 'system',
@@ -223,7 +206,7 @@ describe('recordAudit for other code', () => {
       );
     }
     expect(await count()).toBe(1);
-    const [row] = await h.db('audit_events').where('team_id', teamId);
+    const [row] = await served.h.db('audit_events').where('team_id', teamId);
     expect(row).toMatchObject({ actor: 'system', before: null, after: { purchaseId: 'p1', credits: '10' } });
   });
 });

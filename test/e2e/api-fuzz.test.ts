@@ -16,25 +16,10 @@ import { createApiApp, createLogger } from '../../src/api/server';
 import { parseCreditAmount, parseCredits } from '../../workflows/domain/credits';
 import { AGENT_ACTIONS } from '../../workflows/domain/plans';
 import { memberWorkflowId } from '../../workflows/ids';
-import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
-import { createHarness, eventually, uid, type Harness } from '../support/harness';
+import { apiClient, PROVISIONING_TOKEN, useServedApi } from '../support/api';
+import { eventually, uid } from '../support/harness';
 
-let h: Harness;
-let url: string;
-let taskQueue: string;
-let served: ServedApi | undefined;
-
-beforeAll(async () => {
-  h = await createHarness();
-  served = await serveApi(h);
-  url = served.url;
-  taskQueue = served.taskQueue;
-});
-
-afterAll(async () => {
-  await served?.stop();
-  await h?.close();
-});
+const served = useServedApi();
 
 // ---- the team under fuzz ----
 
@@ -45,7 +30,7 @@ let billing: string;
 let finance: string;
 
 beforeAll(async () => {
-  const prov = apiClient(url, PROVISIONING_TOKEN);
+  const prov = served.prov();
   teamF = uid('team');
   expect((await prov('POST', '/v1/teams', { teamId: teamF, plan: 'basic', billingAnchorDay: 1 })).status).toBe(201);
   const roles: Record<(typeof MEMBERS)[number], string[]> = { fz: ['member'], fb: ['billing'], fzput: ['member'] };
@@ -80,7 +65,7 @@ async function send(
   else if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined && opts.contentType !== null)
     headers['content-type'] = opts.contentType ?? 'application/json';
-  const res = await fetch(`${opts.base ?? url}${path}`, { method, headers, body: opts.body });
+  const res = await fetch(`${opts.base ?? served.url}${path}`, { method, headers, body: opts.body });
   const text = await res.text();
   return { status: res.status, text, json: parseJson(text) };
 }
@@ -384,7 +369,7 @@ async function fullHistory(workflowId: string) {
   const runs: NonNullable<Events[number]>[][] = [];
   let runId: string | undefined;
   for (;;) {
-    const { events } = await h.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const { events } = await served.h.client.workflow.getHandle(workflowId, runId).fetchHistory();
     const run = (events ?? []).filter((e): e is NonNullable<typeof e> => e != null);
     runs.unshift(run);
     runId = run[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
@@ -447,7 +432,7 @@ describe('API fuzzing (fast-check)', () => {
   });
 
   it('provisioning: random bodies for teams, members and tokens are answered cleanly', async () => {
-    const plans = h.plans.ids();
+    const plans = served.h.plans.ids();
     const teamBody = bodyArb({
       teamId: fc.uuid().map((u) => `fuzz-${u}`), // unique: a valid body creates a team
       plan: fc.constantFrom(...plans),
@@ -779,7 +764,7 @@ describe('API fuzzing (fast-check)', () => {
         else controller.close();
       },
     });
-    const res = await fetch(`${url}${fzPath('consumptions')}`, {
+    const res = await fetch(`${served.url}${fzPath('consumptions')}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' },
       body: stream,
@@ -804,7 +789,7 @@ describe('API fuzzing (fast-check)', () => {
     expected.sort();
     const rowsNow = async () =>
       (
-        (await h.db('ledger_entries').where({ team_id: teamF }).select('user_id', 'kind', 'request_id')) as {
+        (await served.h.db('ledger_entries').where({ team_id: teamF }).select('user_id', 'kind', 'request_id')) as {
           user_id: string;
           kind: string;
           request_id: string | null;
@@ -851,9 +836,9 @@ describe('API fuzzing (fast-check)', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     expect(Object.keys(Object.prototype)).toEqual([]);
-    expect(Number((await h.db('ledger_entries').count({ n: '*' }))[0].n)).toBeGreaterThan(0);
-    expect((await h.teams.getMember(teamF, 'fz'))?.roles).toEqual(['member']);
-    expect((await h.teams.getMember(teamF, 'fb'))?.roles).toEqual(['billing']);
+    expect(Number((await served.h.db('ledger_entries').count({ n: '*' }))[0].n)).toBeGreaterThan(0);
+    expect((await served.h.teams.getMember(teamF, 'fz'))?.roles).toEqual(['member']);
+    expect((await served.h.teams.getMember(teamF, 'fb'))?.roles).toEqual(['billing']);
   });
 });
 
@@ -870,7 +855,7 @@ describe('found by fuzzing (each fails until its src fix lands)', () => {
         body: `{"teamId":"${teamId}","plan":"basic","billingAnchorDay":1,"paygThresholdMinor":${threshold}}`,
       });
       expectStatus(res, [400], `paygThresholdMinor ${threshold}`);
-      const [{ n }] = await h.db('teams').where({ team_id: teamId }).count({ n: '*' });
+      const [{ n }] = await served.h.db('teams').where({ team_id: teamId }).count({ n: '*' });
       expect(Number(n)).toBe(0);
     }
   });
@@ -910,12 +895,12 @@ describe('found by fuzzing (each fails until its src fix lands)', () => {
     // The production logger (src/api/server.ts), at its most talkative level.
     const logger = createLogger('trace', sink);
     const app = await createApiApp({
-      db: h.db,
-      connection: h.connection,
-      namespace: h.namespace,
-      taskQueue,
+      db: served.h.db,
+      connection: served.h.connection,
+      namespace: served.h.namespace,
+      taskQueue: served.taskQueue,
       provisioningToken: PROVISIONING_TOKEN,
-      plans: h.plans,
+      plans: served.h.plans,
       logger,
       rateLimits: { perMinute: 3, agentPerMinute: 3 },
     });

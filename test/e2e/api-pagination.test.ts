@@ -3,13 +3,12 @@
  * (spec §17). The ledger here has more than 10,000 rows (where the route used to stop without a word), written with
  * one SQL statement; a walk to the end sees every row once, also while rows are being appended.
  */
-import type { FastifyInstance } from 'fastify';
 import { TokenStore } from '../../src/db/token-store';
-import { apiClient, startApi } from '../support/api';
-import { createHarness, uid, type Harness } from '../support/harness';
+import { useServedApi } from '../support/api';
+import { uid } from '../support/harness';
 
-let h: Harness;
-let api: { app: FastifyInstance; url: string } | undefined;
+// No worker: every list is read from PostgreSQL.
+const served = useServedApi({ worker: false });
 let teamId: string;
 let finance: string;
 let member: string;
@@ -20,7 +19,7 @@ const ROWS = 10_537;
 
 /** Appends `count` ledger rows to `team`, spread over USERS and PERIODS, with one INSERT. */
 async function insertLedgerRows(team: string, count: number, tag: string): Promise<void> {
-  await h.db.raw(
+  await served.h.db.raw(
     `insert into ledger_entries (entry_key, team_id, user_id, period_start, period_end, kind, millicredits,
        request_id, action, workflow_id, run_id, occurred_at)
      select ? || ':' || i, ?, (?::text[])[1 + i % 3], (?::timestamptz[])[1 + (i / 7) % 2],
@@ -32,7 +31,7 @@ async function insertLedgerRows(team: string, count: number, tag: string): Promi
 }
 
 async function ledgerIds(filter: { userId?: string; periodStart?: string } = {}): Promise<number[]> {
-  const q = h.db('ledger_entries').where('team_id', teamId).orderBy('id').select('id');
+  const q = served.h.db('ledger_entries').where('team_id', teamId).orderBy('id').select('id');
   if (filter.userId) q.andWhere('user_id', filter.userId);
   if (filter.periodStart) q.andWhere('period_start', new Date(filter.periodStart));
   return (await q).map((r: { id: number }) => r.id);
@@ -45,7 +44,7 @@ async function walk(path: string, token: string, list: string, onPage?: (n: numb
   let pages = 0;
   do {
     const sep = path.includes('?') ? '&' : '?';
-    const res = await apiClient(api!.url, token)('GET', cursor === null ? path : `${path}${sep}cursor=${cursor}`);
+    const res = await served.client(token)('GET', cursor === null ? path : `${path}${sep}cursor=${cursor}`);
     expect(res.status).toBe(200);
     ids.push(...(res.body[list] as { id: number }[]).map((e) => Number(e.id)));
     cursor = res.body.nextCursor;
@@ -57,9 +56,7 @@ async function walk(path: string, token: string, list: string, onPage?: (n: numb
 }
 
 beforeAll(async () => {
-  h = await createHarness();
-  // No worker: every list is read from PostgreSQL.
-  api = await startApi(h, uid('queue'));
+  const { h } = served;
   teamId = uid('team');
   const other = uid('team');
   for (const t of [teamId, other]) {
@@ -80,11 +77,6 @@ beforeAll(async () => {
   await insertLedgerRows(teamId, ROWS, 'a');
   await insertLedgerRows(other, 1_000, 'b');
 }, 120_000);
-
-afterAll(async () => {
-  await api?.app.close();
-  await h?.close();
-});
 
 describe('ledger pages', () => {
   it(`walks ${ROWS.toLocaleString('en')} rows to the end: every row once, in id order, none of another team`, async () => {
@@ -126,7 +118,7 @@ describe('ledger pages', () => {
 
   it('refuses a malformed cursor or page size with a 400', async () => {
     for (const query of ['cursor=abc', 'cursor=-1', 'cursor=1e3', 'limit=0', 'limit=5001', 'limit=ten', 'limit=']) {
-      const res = await apiClient(api!.url, finance)('GET', `/v1/teams/${teamId}/ledger?${query}`);
+      const res = await served.client(finance)('GET', `/v1/teams/${teamId}/ledger?${query}`);
       expect({ query, status: res.status, code: res.body?.error?.code }).toEqual({
         query,
         status: 400,
@@ -138,7 +130,7 @@ describe('ledger pages', () => {
 
 describe('other lists that grow', () => {
   it('invoices: newest first, three at a time', async () => {
-    await h.db('invoices').insert(
+    await served.h.db('invoices').insert(
       Array.from({ length: 8 }, (_, i) => ({
         team_id: teamId,
         sequence: i + 1,
@@ -152,7 +144,7 @@ describe('other lists that grow', () => {
     const pages: number[][] = [];
     let path = `/v1/teams/${teamId}/invoices?limit=3`;
     for (;;) {
-      const res = await apiClient(api!.url, finance)('GET', path);
+      const res = await served.client(finance)('GET', path);
       expect(res.status).toBe(200);
       pages.push(res.body.invoices.map((i: { sequence: number }) => i.sequence));
       if (res.body.nextCursor === null) break;
@@ -166,7 +158,7 @@ describe('other lists that grow', () => {
   });
 
   it("alerts: the member's own, newest first, every one once", async () => {
-    await h.db('alerts').insert(
+    await served.h.db('alerts').insert(
       Array.from({ length: 230 }, (_, i) => ({
         alert_key: `${teamId}:ann:${i}`,
         team_id: teamId,
@@ -176,7 +168,7 @@ describe('other lists that grow', () => {
       })),
     );
     const expected = (
-      await h.db('alerts').where({ team_id: teamId, user_id: 'ann' }).orderBy('id', 'desc').select('id')
+      await served.h.db('alerts').where({ team_id: teamId, user_id: 'ann' }).orderBy('id', 'desc').select('id')
     ).map((r: { id: number }) => r.id);
     const { ids, pages } = await walk('/v1/me/alerts', member, 'alerts');
     expect(pages).toBe(3);

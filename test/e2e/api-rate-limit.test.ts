@@ -3,23 +3,20 @@
  * whether or not it may call it; another token from the same address is not slowed; agent tokens have their own,
  * higher limit; the public routes have none. Small limits here (the defaults are 600 and 6,000 a minute).
  */
-import type { FastifyInstance } from 'fastify';
 import { TokenStore } from '../../src/db/token-store';
-import { apiClient, PROVISIONING_TOKEN, startApi, type ApiResponse } from '../support/api';
-import { createHarness, uid, type Harness } from '../support/harness';
+import { PROVISIONING_TOKEN, useServedApi, type ApiResponse } from '../support/api';
+import { uid } from '../support/harness';
 
 const LIMIT = 5;
 const AGENT_LIMIT = 12;
 
-let h: Harness;
-let api: { app: FastifyInstance; url: string } | undefined;
+// No worker: the routes used here read PostgreSQL only.
+const served = useServedApi({ worker: false, rateLimits: { perMinute: LIMIT, agentPerMinute: AGENT_LIMIT } });
 let teamId: string;
 const tokens = {} as Record<'ana' | 'ben' | 'agent' | 'otherAgent', string>;
 
 beforeAll(async () => {
-  h = await createHarness();
-  // No worker: the routes used here read PostgreSQL only.
-  api = await startApi(h, uid('queue'), { rateLimits: { perMinute: LIMIT, agentPerMinute: AGENT_LIMIT } });
+  const { h } = served;
   teamId = uid('team');
   await h.teams.createTeam({ teamId, plan: 'basic', billingAnchorDay: 1, paygThresholdMinor: null, currency: 'USD' });
   const store = new TokenStore(h.db);
@@ -31,12 +28,7 @@ beforeAll(async () => {
   tokens.otherAgent = await store.issue({ kind: 'service', service: 'agent', teamId });
 });
 
-afterAll(async () => {
-  await api?.app.close();
-  await h?.close();
-});
-
-const get = (token: string | undefined, path = '/v1/me') => apiClient(api!.url, token)('GET', path);
+const get = (token: string | undefined, path = '/v1/me') => served.client(token)('GET', path);
 
 function expectLimited(res: ApiResponse) {
   expect({ status: res.status, body: res.body }).toEqual({

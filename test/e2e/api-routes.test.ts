@@ -4,26 +4,11 @@
  * for the whole file).
  */
 import { LedgerStore } from '../../src/db/ledger-store';
-import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi, type ApiResponse } from '../support/api';
-import { createHarness, eventually, uid, type Harness } from '../support/harness';
+import { useServedApi, type ApiCall as Client, type ApiResponse } from '../support/api';
+import { eventually, uid } from '../support/harness';
 
-let h: Harness;
-let url: string;
-let served: ServedApi | undefined;
-
-beforeAll(async () => {
-  h = await createHarness();
-  served = await serveApi(h);
-  url = served.url;
-});
-
-afterAll(async () => {
-  await served?.stop();
-  await h?.close();
-});
-
-type Client = ReturnType<typeof apiClient>;
-const prov = (): Client => apiClient(url, PROVISIONING_TOKEN);
+const served = useServedApi();
+const { client, prov, token: tokenFor } = served;
 
 async function createTeam(plan = 'basic', billingAnchorDay = 1): Promise<string> {
   const teamId = uid('team');
@@ -39,13 +24,7 @@ async function member(teamId: string, userId: string, roles: string[] = ['member
     roles,
   });
   expect(put.status).toBe(200);
-  return apiClient(url, await tokenFor({ teamId, userId }));
-}
-
-async function tokenFor(body: Record<string, string>): Promise<string> {
-  const res = await prov()('POST', '/v1/tokens', body);
-  expect(res.status).toBe(201);
-  return res.body.token as string;
+  return client(await tokenFor({ teamId, userId }));
 }
 
 let seq = 0;
@@ -95,7 +74,7 @@ function expectBalance(balance: Record<string, unknown>, expected: Record<string
   expect(Date.parse(balance.periodEnd as string)).toBeGreaterThan(Date.now());
 }
 
-const ledgerRows = (teamId: string, userId?: string) => new LedgerStore(h.db).list({ teamId, userId });
+const ledgerRows = (teamId: string, userId?: string) => new LedgerStore(served.h.db).list({ teamId, userId });
 
 describe('provisioning routes', () => {
   it('POST /v1/teams: 201 with the team, 409 on a duplicate, 400 on bad input (nothing created)', async () => {
@@ -114,11 +93,11 @@ describe('provisioning routes', () => {
       paygThresholdMinor: 5000,
       currency: 'USD',
     });
-    expect(await h.teams.getTeam(teamId)).toMatchObject({ plan: 'professional', billingAnchorDay: 31 });
+    expect(await served.h.teams.getTeam(teamId)).toMatchObject({ plan: 'professional', billingAnchorDay: 31 });
 
     const again = await prov()('POST', '/v1/teams', { teamId, plan: 'basic', billingAnchorDay: 1 });
     expectError(again, 409, 'conflict');
-    expect(await h.teams.getTeam(teamId)).toMatchObject({ plan: 'professional' }); // unchanged
+    expect(await served.h.teams.getTeam(teamId)).toMatchObject({ plan: 'professional' }); // unchanged
 
     const bad: [string, Record<string, unknown>][] = [
       ['unknown plan', { plan: 'platinum', billingAnchorDay: 1 }],
@@ -138,7 +117,7 @@ describe('provisioning routes', () => {
         status: 400,
         code: 'invalid_request',
       });
-      expect(await h.teams.getTeam(id)).toBeNull();
+      expect(await served.h.teams.getTeam(id)).toBeNull();
     }
     for (const badId of ['-leading-dash', 'has space', 'x'.repeat(65), '']) {
       const res = await prov()('POST', '/v1/teams', { teamId: badId, plan: 'basic', billingAnchorDay: 1 });
@@ -152,7 +131,7 @@ describe('provisioning routes', () => {
     expect(put.status).toBe(200);
     expect(put.body).toEqual({ teamId, userId: 'ana', email: 'ana@example.com', roles: ['member'], status: 'active' });
 
-    const ana = apiClient(url, await tokenFor({ teamId, userId: 'ana' }));
+    const ana = client(await tokenFor({ teamId, userId: 'ana' }));
     expect((await ana('GET', '/v1/me')).body).toEqual({
       teamId,
       userId: 'ana',
@@ -197,14 +176,14 @@ describe('provisioning routes', () => {
     ]) {
       expectError(await prov()('PUT', `/v1/teams/${teamId}/members/cy`, body), 400, 'invalid_request');
     }
-    expect(await h.teams.getMember(teamId, 'cy')).toBeNull();
+    expect(await served.h.teams.getMember(teamId, 'cy')).toBeNull();
   });
 
   it('DELETE member: 204; then their credits and consumptions are 404 and their token is 401', async () => {
     const teamId = await createTeam();
     const cy = await member(teamId, 'cy');
     const admin = await member(teamId, 'adm', ['admin']);
-    const agent = apiClient(url, await tokenFor({ service: 'agent', scope: 'global' }));
+    const agent = client(await tokenFor({ service: 'agent', scope: 'global' }));
     expect((await consume(agent, teamId, 'cy', 5)).status).toBe(200);
     expect((await cy('GET', '/v1/me')).status).toBe(200);
 
@@ -251,7 +230,7 @@ describe('provisioning routes', () => {
     // 90 days unless asked otherwise.
     expect(days(memberToken.body.expiresAt)).toBeGreaterThan(89.99);
     expect(days(memberToken.body.expiresAt)).toBeLessThan(90.01);
-    expect((await apiClient(url, memberToken.body.token)('GET', '/v1/me')).body).toMatchObject({ userId: 'dee' });
+    expect((await client(memberToken.body.token)('GET', '/v1/me')).body).toMatchObject({ userId: 'dee' });
 
     const agentToken = await prov()('POST', '/v1/tokens', { service: 'agent', scope: 'global', ttlDays: 365 });
     expect(agentToken.status).toBe(201);
@@ -267,13 +246,13 @@ describe('provisioning routes', () => {
     });
     expect(days(agentToken.body.expiresAt)).toBeGreaterThan(364.99);
     expect(days(agentToken.body.expiresAt)).toBeLessThan(365.01);
-    expect((await consume(apiClient(url, agentToken.body.token), teamId, 'dee', 1)).status).toBe(200);
+    expect((await consume(client(agentToken.body.token), teamId, 'dee', 1)).status).toBe(200);
 
     const financeToken = await prov()('POST', '/v1/tokens', { service: 'finance', teamId, ttlDays: 1 });
     expect(financeToken.status).toBe(201);
     expect(financeToken.body).toMatchObject({ service: 'finance', scope: 'team', teamId });
     expect(days(financeToken.body.expiresAt)).toBeLessThan(1.01);
-    expect((await apiClient(url, financeToken.body.token)('GET', `/v1/teams/${teamId}/ledger`)).status).toBe(200);
+    expect((await client(financeToken.body.token)('GET', `/v1/teams/${teamId}/ledger`)).status).toBe(200);
 
     // Every token and every id is different.
     const issued = [memberToken, agentToken, financeToken];
@@ -311,7 +290,7 @@ describe('credit routes', () => {
   it('consumptions: 200 allowed, 200 allowed_payg once the allowance is spent, replay gives the first answer', async () => {
     const teamId = await createTeam('basic');
     const dev = await member(teamId, 'dev');
-    const agent = apiClient(url, await tokenFor({ service: 'agent', scope: 'global' }));
+    const agent = client(await tokenFor({ service: 'agent', scope: 'global' }));
 
     const first = await consume(agent, teamId, 'dev', '12.5', 'first');
     expect(first.status).toBe(200);
@@ -418,7 +397,7 @@ describe('credit routes', () => {
     });
     expectBalance(res.body.balance, { used: '1.25', remaining: '398.75' });
     expectError(await eve('GET', `/v1/teams/${teamId}/members/nobody/credits`), 403, 'forbidden');
-    const finance = apiClient(url, await tokenFor({ service: 'finance', scope: 'global' }));
+    const finance = client(await tokenFor({ service: 'finance', scope: 'global' }));
     expectError(await finance('GET', `/v1/teams/${teamId}/members/nobody/credits`), 404, 'not_found');
   });
 
@@ -426,7 +405,7 @@ describe('credit routes', () => {
     const teamId = await createTeam('basic');
     await member(teamId, 'max');
     const billing = await member(teamId, 'bil', ['billing']);
-    const agent = apiClient(url, await tokenFor({ service: 'agent', scope: 'global' }));
+    const agent = client(await tokenFor({ service: 'agent', scope: 'global' }));
     await consume(agent, teamId, 'max', 200);
     await consume(agent, teamId, 'max', 200);
     expect((await consume(agent, teamId, 'max', 1)).body.decision).toBe('allowed_payg');
@@ -535,8 +514,8 @@ describe('invoice and finance routes', () => {
     await member(teamId, 'ivy');
     await member(teamId, 'pay');
     billing = await member(teamId, 'bil', ['billing']);
-    finance = apiClient(url, await tokenFor({ service: 'finance', scope: 'global' }));
-    const agent = apiClient(url, await tokenFor({ service: 'agent', scope: 'global' }));
+    finance = client(await tokenFor({ service: 'finance', scope: 'global' }));
+    const agent = client(await tokenFor({ service: 'agent', scope: 'global' }));
     const bought = await billing('POST', `/v1/teams/${teamId}/members/ivy/credit-purchases`, {
       purchaseId: 'inv-po',
       credits: 10,
@@ -727,13 +706,13 @@ describe('caller routes', () => {
 
 describe('public routes', () => {
   it('GET /healthz: 200 with every check up, without a token', async () => {
-    const res = await apiClient(url)('GET', '/healthz');
+    const res = await client()('GET', '/healthz');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'ok', checks: { database: true, temporal: true } });
   });
 
   it('GET /openapi.json: a valid OpenAPI document listing every v1 route', async () => {
-    const res = await fetch(`${url}/openapi.json`);
+    const res = await fetch(`${served.url}/openapi.json`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     const doc = JSON.parse(await res.text());
@@ -774,7 +753,7 @@ describe('public routes', () => {
     const teamId = await createTeam('basic');
     const m = await member(teamId, 'met');
     await consume(m, teamId, 'met', 1);
-    const res = await apiClient(url)('GET', '/metrics');
+    const res = await client()('GET', '/metrics');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(res.body).toContain('# TYPE ai_credits_consumptions_total counter');
@@ -794,7 +773,7 @@ describe('public routes', () => {
       ['/dashboard/app.js', undefined],
       ['/openapi.json', undefined],
     ] as const) {
-      const res = await fetch(`${url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+      const res = await fetch(`${served.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
       const where = `${path} (${res.status})`;
       const headers = Object.fromEntries(
         ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'strict-transport-security'].map(
@@ -817,17 +796,17 @@ describe('public routes', () => {
   });
 
   it('GET /dashboard: the HTML page and its assets, without a token', async () => {
-    const page = await fetch(`${url}/dashboard`);
+    const page = await fetch(`${served.url}/dashboard`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await page.text()).toMatch(/^<!doctype html>/i);
-    const js = await fetch(`${url}/dashboard/main.js`);
+    const js = await fetch(`${served.url}/dashboard/main.js`);
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
-    const css = await fetch(`${url}/dashboard/style.css`);
+    const css = await fetch(`${served.url}/dashboard/style.css`);
     expect(css.status).toBe(200);
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
-    const slash = await fetch(`${url}/dashboard/`, { redirect: 'manual' });
+    const slash = await fetch(`${served.url}/dashboard/`, { redirect: 'manual' });
     expect(slash.status).toBeGreaterThanOrEqual(300);
     expect(slash.status).toBeLessThan(400);
     expect(slash.headers.get('location')).toBe('/dashboard');

@@ -5,12 +5,11 @@
  */
 import { CreditsApiError, CreditsClient, isRefused, type Balance, type CreditsClientOptions } from '../../client/src';
 import { parseCredits } from '../../workflows/domain/credits';
-import { PROVISIONING_TOKEN, serveApi, startApi, type ServedApi } from '../support/api';
+import { PROVISIONING_TOKEN, startApi, useServedApi } from '../support/api';
 import { FaultProxy } from '../support/fault-proxy';
-import { createHarness, eventually, uid, type Harness } from '../support/harness';
+import { eventually, uid } from '../support/harness';
 
-let h: Harness;
-let served: ServedApi | undefined;
+const served = useServedApi();
 let proxy: FaultProxy;
 let proxied: string;
 let prov: CreditsClient;
@@ -24,8 +23,6 @@ const client = (token: string, options: Partial<CreditsClientOptions> = {}) =>
   new CreditsClient({ baseUrl: proxied, token, ...options, retry: { ...FAST, ...options.retry } });
 
 beforeAll(async () => {
-  h = await createHarness();
-  served = await serveApi(h);
   proxy = new FaultProxy(served.url);
   proxied = await proxy.start();
   prov = new CreditsClient({ baseUrl: served.url, token: PROVISIONING_TOKEN });
@@ -37,8 +34,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.stop();
-  await served?.stop();
-  await h?.close();
 });
 
 /** Provisioning through the client's typed `api`, straight to the API. */
@@ -64,7 +59,7 @@ async function issueToken(body: { teamId: string; userId?: string; service?: 'ag
 
 /** The member's ledger rows of one request id, as finance reads them. */
 async function ledgerRows(userId: string, requestId: string): Promise<{ credits: string }[]> {
-  const finance = new CreditsClient({ baseUrl: served!.url, token: basic.finance });
+  const finance = new CreditsClient({ baseUrl: served.url, token: basic.finance });
   const { data } = await finance.api.GET('/v1/teams/{teamId}/ledger', {
     params: { path: { teamId: basic.teamId }, query: { userId } },
   });
@@ -299,7 +294,9 @@ describe('errors', () => {
   it('429 is a 4xx too: sent once, a typed error with the Retry-After the API asked for', async () => {
     // Its own API with a tiny limit, so that the limit is reached by this test's requests alone.
     const LIMIT = 2;
-    const limited = await startApi(h, served!.taskQueue, { rateLimits: { perMinute: LIMIT, agentPerMinute: LIMIT } });
+    const limited = await startApi(served.h, served.taskQueue, {
+      rateLimits: { perMinute: LIMIT, agentPerMinute: LIMIT },
+    });
     const limitedProxy = new FaultProxy(limited.url);
     try {
       const finance = new CreditsClient({ baseUrl: await limitedProxy.start(), token: basic.finance, retry: FAST });

@@ -10,7 +10,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { apiClient } from '../support/api';
 import { newPage } from '../support/chromium';
 import {
   clickRefresh,
@@ -18,26 +17,14 @@ import {
   expectNoPageProblems,
   expectText,
   provisionTeam,
-  provisioning,
   refreshUntil,
   screenshot,
   signIn,
-  startDashboardStack,
   UI_TIMEOUT,
-  type DashboardStack,
+  useDashboardStack,
 } from '../support/dashboard';
 
-let stack: DashboardStack;
-let url: string;
-
-beforeAll(async () => {
-  stack = await startDashboardStack();
-  url = stack.url;
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useDashboardStack();
 
 interface AuditEvent {
   id: number;
@@ -50,7 +37,7 @@ interface AuditEvent {
 
 /** The team's whole trail from the API, newest first. */
 async function trail(token: string, teamId: string): Promise<AuditEvent[]> {
-  const res = await apiClient(url, token)('GET', `/v1/teams/${teamId}/audit?order=newest&limit=500`);
+  const res = await stack.client(token)('GET', `/v1/teams/${teamId}/audit?order=newest&limit=500`);
   expect(res.status).toBe(200);
   expect(res.body.nextCursor).toBeNull();
   return res.body.events as AuditEvent[];
@@ -89,14 +76,14 @@ async function expectNewest(page: Page, expected: { action: string; target: stri
 
 describe('caps and the audit trail on the dashboard', () => {
   it('Billing sets a member cap and the team cap and sees them in the audit trail; an Admin sees them read-only', async () => {
-    const { teamId, tokens } = await provisionTeam(url, [
+    const { teamId, tokens } = await provisionTeam(stack.url, [
       { userId: 'bea', roles: ['billing'] },
       { userId: 'ada', roles: ['admin'] },
       { userId: 'max', roles: ['member'] },
       { userId: 'gone', roles: ['member'] },
     ]);
-    const p = provisioning(url);
-    const agent = apiClient(url, (await p('POST', '/v1/tokens', { service: 'agent', teamId })).body.token as string);
+    const p = stack.prov();
+    const agent = stack.client((await p('POST', '/v1/tokens', { service: 'agent', teamId })).body.token as string);
     const m = `/v1/teams/${teamId}/members/max`;
     expect(
       (await agent('POST', `${m}/consumptions`, { requestId: 'c1', action: 'generate_request', credits: '100' }))
@@ -114,7 +101,7 @@ describe('caps and the audit trail on the dashboard', () => {
     const { context, page, problems } = await newPage(stack.browser, { height: 900 });
     try {
       // ---- Billing: caps and held credits in the table, the trail newest first ----
-      await page.goto(`${url}/dashboard?auditPageSize=5`);
+      await page.goto(`${stack.url}/dashboard?auditPageSize=5`);
       await signIn(page, tokens.bea, 'bea');
       await expectText(page, 'remaining-max', '275');
       await expectText(page, 'held-max', '25 held for running actions');
@@ -149,14 +136,14 @@ describe('caps and the audit trail on the dashboard', () => {
       await expectText(page, 'payg-cap-max', 'Cap $25.00 a month');
       await expectText(page, 'cap-edit-max', 'Change cap');
       await expectText(page, 'payg-state-max', 'On');
-      expect(puts).toEqual([`${url}${m}/payg`]);
+      expect(puts).toEqual([`${stack.url}${m}/payg`]);
       await expectNewest(page, {
         action: 'payg_cap.changed',
         target: 'Member max',
         change: 'Monthly cap: none → $25.00',
         actor: 'bea',
       });
-      const credits = await apiClient(url, tokens.bea)('GET', `${m}/credits`);
+      const credits = await stack.client(tokens.bea)('GET', `${m}/credits`);
       expect(credits.body.balance).toMatchObject({
         paygEnabled: true,
         paygCap: { amountMinor: 2500, currency: 'USD' },
@@ -195,7 +182,7 @@ describe('caps and the audit trail on the dashboard', () => {
       expect(await page.getByTestId('error-banner').isVisible()).toBe(true);
       expect(await page.locator('#error-text').textContent()).toBe(refusal);
       expect(await page.getByTestId('cap-dialog').isVisible()).toBe(true);
-      expect(problems.failedRequests).toEqual([`PUT ${url}/v1/teams/${teamId}/members/gone/payg: HTTP 404`]);
+      expect(problems.failedRequests).toEqual([`PUT ${stack.url}/v1/teams/${teamId}/members/gone/payg: HTTP 404`]);
       problems.failedRequests.length = 0;
       await page.getByTestId('cap-cancel').click();
       expect(
@@ -259,7 +246,7 @@ describe('caps and the audit trail on the dashboard', () => {
       await refreshUntil(page, async () => (await shownEvents(page)).length === 5, 'the first page of the trail');
       expect((await shownEvents(page))[0]).toMatchObject({ action: 'team_payg_cap.changed', actor: 'bea' });
       // The API agrees: Admin may not set caps.
-      const adminPut = await apiClient(url, tokens.ada)('PUT', `${m}/payg`, { monthlyCapMinor: 1 });
+      const adminPut = await stack.client(tokens.ada)('PUT', `${m}/payg`, { monthlyCapMinor: 1 });
       expect(adminPut.status).toBe(403);
 
       // ---- Max: their own cap and held credits, no trail ----
@@ -280,7 +267,7 @@ describe('caps and the audit trail on the dashboard', () => {
   it('turns amounts typed in major units into exact minor units, by the currency exponent (2 for USD, 0 for JPY)', async () => {
     const { context, page, problems } = await newPage(stack.browser);
     try {
-      await page.goto(`${url}/dashboard`);
+      await page.goto(`${stack.url}/dashboard`);
       const cases: [string, string][] = [
         ['25', 'USD'],
         ['0.29', 'USD'], // 0.29 × 100 is 28.999999999999996 in floats

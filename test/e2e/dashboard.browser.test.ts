@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { apiClient } from '../support/api';
 import { newPage } from '../support/chromium';
 import {
   clickRefresh,
@@ -17,32 +16,20 @@ import {
   expectNoPageProblems,
   expectText,
   provisionTeam as provisionTeamAt,
-  provisioning,
   refreshUntil,
   screenshot,
   signIn,
-  startDashboardStack,
   UI_TIMEOUT,
-  type DashboardStack,
+  useDashboardStack,
 } from '../support/dashboard';
 import { uid } from '../support/harness';
 import { periodContaining } from '../../workflows/domain/periods';
 
-let stack: DashboardStack;
-let url: string;
+const stack = useDashboardStack();
 
-beforeAll(async () => {
-  stack = await startDashboardStack();
-  url = stack.url;
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-const prov = () => provisioning(url);
+const { prov } = stack;
 const provisionTeam = (members: { userId: string; roles: string[] }[], team?: Parameters<typeof provisionTeamAt>[2]) =>
-  provisionTeamAt(url, members, team);
+  provisionTeamAt(stack.url, members, team);
 
 const DAY_MS = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -117,7 +104,7 @@ describe('dashboard in a browser', () => {
     const { tokens } = await provisionTeam([{ userId: 'solo', roles: ['billing'] }]);
     const { context, page, problems } = await newPage(stack.browser);
     try {
-      await page.goto(`${url}/dashboard`);
+      await page.goto(`${stack.url}/dashboard`);
       await page.getByTestId('token-input').waitFor({ state: 'visible' });
       await signIn(page, tokens.solo, 'solo');
 
@@ -182,7 +169,7 @@ describe('dashboard in a browser', () => {
       { userId: 'max', roles: ['member'] },
     ]);
     const agentToken = (await prov()('POST', '/v1/tokens', { service: 'agent', teamId })).body.token as string;
-    const agent = apiClient(url, agentToken);
+    const agent = stack.client(agentToken);
     const consume = (userId: string, credits: string) =>
       agent('POST', `/v1/teams/${teamId}/members/${userId}/consumptions`, {
         requestId: uid('req'),
@@ -193,7 +180,7 @@ describe('dashboard in a browser', () => {
     const { context, page, problems } = await newPage(stack.browser);
     try {
       // ---- Billing signs in: every member, nothing used yet ----
-      await page.goto(`${url}/dashboard`);
+      await page.goto(`${stack.url}/dashboard`);
       await signIn(page, tokens.bea, 'bea');
       await expectText(page, 'whoami', `bea · team ${teamId} · Billing`);
       for (const userId of ['bea', 'ada', 'max']) {
@@ -272,7 +259,7 @@ describe('dashboard in a browser', () => {
         reason: 'paused',
         balance: { used: '400', remaining: '0', paygEnabled: false, paused: true },
       });
-      const credits = await apiClient(url, tokens.bea)('GET', `/v1/teams/${teamId}/members/max/credits`);
+      const credits = await stack.client(tokens.bea)('GET', `/v1/teams/${teamId}/members/max/credits`);
       expect(credits.body.balance).toMatchObject({ paygEnabled: false, paused: true, paygCredits: '0' });
 
       // Still paused after a refresh from the server (not just the optimistic answer).
@@ -330,7 +317,7 @@ describe('dashboard in a browser', () => {
       await expectNoHorizontalOverflow(page);
 
       // Another member's data is out of reach for max's token.
-      const other = await apiClient(url, tokens.max)('GET', `/v1/teams/${teamId}/members/ada/credits`);
+      const other = await stack.client(tokens.max)('GET', `/v1/teams/${teamId}/members/ada/credits`);
       expect(other.status).toBe(403);
       expectNoPageProblems(problems);
     } finally {
@@ -347,7 +334,7 @@ describe('dashboard in a browser', () => {
       users.map((userId) => ({ userId, roles: userId === 'bea' ? ['billing'] : ['member'] })),
       { billingAnchorDay, paygThresholdMinor: 500 },
     );
-    const agent = apiClient(url, (await prov()('POST', '/v1/tokens', { service: 'agent', teamId })).body.token);
+    const agent = stack.client((await prov()('POST', '/v1/tokens', { service: 'agent', teamId })).body.token);
     /** Consumes, then moves the ledger rows `daysBack` days back: the charts' history (nothing else reads it). */
     const consume = async (userId: string, credits: string, daysBack: number) => {
       const requestId = uid('req');
@@ -385,7 +372,7 @@ describe('dashboard in a browser', () => {
 
     const { context, page, problems } = await newPage(stack.browser, { height: 900 });
     try {
-      await page.goto(`${url}/dashboard?pageSize=3`);
+      await page.goto(`${stack.url}/dashboard?pageSize=3`);
       await signIn(page, tokens.bea, 'bea');
       const rows = () =>
         page
@@ -454,7 +441,7 @@ describe('dashboard in a browser', () => {
       expect(download.suggestedFilename()).toBe(`ai-credits-usage-${teamId}-${isoDay(period.start)}.csv`);
       const csv = parseCsv(readFileSync((await download.path())!, 'utf8'));
       await expectText(page, 'notice', `Exported 8 members to ${download.suggestedFilename()}.`);
-      const api = (await apiClient(url, tokens.bea)('GET', `/v1/teams/${teamId}/usage?limit=500`)).body;
+      const api = (await stack.client(tokens.bea)('GET', `/v1/teams/${teamId}/usage?limit=500`)).body;
       expect(csv).toEqual([
         [
           'userId',

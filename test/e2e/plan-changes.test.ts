@@ -6,31 +6,13 @@
  */
 import { paygChargeMinor } from '../../workflows/domain/money';
 import { periodContaining } from '../../workflows/domain/periods';
-import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
-import { createHarness, eventually, uid, type Harness } from '../support/harness';
+import { useServedApi } from '../support/api';
+import { eventually, uid } from '../support/harness';
 
 jest.setTimeout(120_000);
 
-let h: Harness;
-let url: string;
-let served: ServedApi | undefined;
-
-beforeAll(async () => {
-  h = await createHarness();
-  served = await serveApi(h);
-  url = served.url;
-});
-afterAll(async () => {
-  await served?.stop();
-  await h?.close();
-});
-
-const prov = () => apiClient(url, PROVISIONING_TOKEN);
-async function token(body: Record<string, string>): Promise<string> {
-  const res = await prov()('POST', '/v1/tokens', body);
-  expect(res.status).toBe(201);
-  return res.body.token as string;
-}
+const served = useServedApi();
+const { client, prov, token } = served;
 
 async function team(plan: string) {
   const teamId = uid('team');
@@ -42,14 +24,14 @@ async function team(plan: string) {
   ] as const) {
     await prov()('PUT', `/v1/teams/${teamId}/members/${userId}`, { email: `${userId}@x.example`, roles });
   }
-  const agent = apiClient(url, await token({ service: 'agent', teamId }));
+  const agent = client(await token({ service: 'agent', teamId }));
   let n = 0;
   return {
     teamId,
-    billing: apiClient(url, await token({ teamId, userId: 'bea' })),
-    admin: apiClient(url, await token({ teamId, userId: 'adm' })),
-    ada: apiClient(url, await token({ teamId, userId: 'ada' })),
-    finance: apiClient(url, await token({ service: 'finance', teamId })),
+    billing: client(await token({ teamId, userId: 'bea' })),
+    admin: client(await token({ teamId, userId: 'adm' })),
+    ada: client(await token({ teamId, userId: 'ada' })),
+    finance: client(await token({ service: 'finance', teamId })),
     consume: async (credits: number) =>
       (
         await agent('POST', `/v1/teams/${teamId}/members/ada/consumptions`, {

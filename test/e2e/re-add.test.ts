@@ -3,31 +3,11 @@
  * last set it, and request and purchase ids still remembered, over real HTTP with a real worker.
  */
 import { LedgerStore, periodBalances } from '../../src/db/ledger-store';
-import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
-import { createHarness, eventually, uid, type Harness } from '../support/harness';
+import { useServedApi } from '../support/api';
+import { eventually, uid } from '../support/harness';
 
-let h: Harness;
-let url: string;
-let served: ServedApi | undefined;
-
-beforeAll(async () => {
-  h = await createHarness();
-  served = await serveApi(h);
-  url = served.url;
-});
-
-afterAll(async () => {
-  await served?.stop();
-  await h?.close();
-});
-
-const prov = () => apiClient(url, PROVISIONING_TOKEN);
-
-async function token(body: Record<string, string>): Promise<string> {
-  const res = await prov()('POST', '/v1/tokens', body);
-  expect(res.status).toBe(201);
-  return res.body.token as string;
-}
+const served = useServedApi();
+const { client, prov, token } = served;
 
 it('resumes the period on re-add: the same spend, PAYG as Billing set it, ids still remembered', async () => {
   const teamId = uid('team');
@@ -40,9 +20,9 @@ it('resumes the period on re-add: the same spend, PAYG as Billing set it, ids st
     const res = await prov()('PUT', `/v1/teams/${teamId}/members/${userId}`, { email: `${userId}@x.example`, roles });
     expect(res.status).toBe(200);
   }
-  const billing = apiClient(url, await token({ teamId, userId: 'pay' }));
-  const admin = apiClient(url, await token({ teamId, userId: 'adm' }));
-  const agent = apiClient(url, await token({ service: 'agent', teamId }));
+  const billing = client(await token({ teamId, userId: 'pay' }));
+  const admin = client(await token({ teamId, userId: 'adm' }));
+  const agent = client(await token({ service: 'agent', teamId }));
   const m = `/v1/teams/${teamId}/members/m`;
   const consume = (requestId: string, credits: string) =>
     agent('POST', `${m}/consumptions`, { requestId, action: 'chat', credits });
@@ -82,7 +62,7 @@ it('resumes the period on re-add: the same spend, PAYG as Billing set it, ids st
   expect(againP1.body.balance.purchased).toBe('10');
   expect((await consume('r1', '151')).status).toBe(409);
 
-  const ledger = new LedgerStore(h.db);
+  const ledger = new LedgerStore(served.h.db);
   const rows = await eventually(async () => {
     const r = await ledger.list({ teamId, userId: 'm' });
     return r.some((x) => x.kind === 'restore') ? r : undefined;

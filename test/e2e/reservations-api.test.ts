@@ -2,29 +2,11 @@
  * The reservation routes and the caps over real HTTP (spec §14, §15): reserve → settle and release with their
  * idempotency and conflicts, caps set by Billing (and refused to others), the audit trail of both.
  */
-import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
-import { createHarness, eventually, uid, type Harness } from '../support/harness';
+import { useServedApi } from '../support/api';
+import { eventually, uid } from '../support/harness';
 
-let h: Harness;
-let url: string;
-let served: ServedApi | undefined;
-
-beforeAll(async () => {
-  h = await createHarness();
-  served = await serveApi(h);
-  url = served.url;
-});
-afterAll(async () => {
-  await served?.stop();
-  await h?.close();
-});
-
-const prov = () => apiClient(url, PROVISIONING_TOKEN);
-async function token(body: Record<string, string>): Promise<string> {
-  const res = await prov()('POST', '/v1/tokens', body);
-  expect(res.status).toBe(201);
-  return res.body.token as string;
-}
+const served = useServedApi();
+const { client, prov, token } = served;
 
 async function team() {
   const teamId = uid('team');
@@ -38,10 +20,10 @@ async function team() {
   }
   return {
     teamId,
-    billing: apiClient(url, await token({ teamId, userId: 'pay' })),
-    admin: apiClient(url, await token({ teamId, userId: 'adm' })),
-    member: apiClient(url, await token({ teamId, userId: 'm' })),
-    agent: apiClient(url, await token({ service: 'agent', teamId })),
+    billing: client(await token({ teamId, userId: 'pay' })),
+    admin: client(await token({ teamId, userId: 'adm' })),
+    member: client(await token({ teamId, userId: 'm' })),
+    agent: client(await token({ service: 'agent', teamId })),
     m: `/v1/teams/${teamId}/members/m`,
   };
 }
@@ -166,7 +148,7 @@ it('a cap set on its own leaves the PAYG switch as it is; the team usage shows t
 
   // A period nothing is written for yet (the row of this one removed) shows Billing's setting, not the plan default.
   await billing('PUT', `${m}/payg`, { enabled: false });
-  await h.db('member_usage').where({ team_id: teamId, user_id: 'm' }).delete();
+  await served.h.db('member_usage').where({ team_id: teamId, user_id: 'm' }).delete();
   const usage = await billing('GET', `/v1/teams/${teamId}/usage`);
   const row = (usage.body.members as { userId: string; balance: Record<string, unknown> }[]).find(
     (x) => x.userId === 'm',
@@ -182,7 +164,7 @@ it('a cap set on its own leaves the PAYG switch as it is; the team usage shows t
 it('a hold nobody settles is released by the workflow at its expiry, and /metrics counts it', async () => {
   const { agent, member, m } = await team();
   const expired = async () => {
-    const res = await apiClient(url)('GET', '/metrics');
+    const res = await client()('GET', '/metrics');
     const line = /^ai_credits_reservations_expired (\d+)$/m.exec(res.body as string);
     expect(line).not.toBeNull();
     return Number(line![1]);

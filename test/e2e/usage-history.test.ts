@@ -6,34 +6,15 @@
 import { request } from 'node:http';
 import { paygChargeMinor } from '../../workflows/domain/money';
 import { periodContaining } from '../../workflows/domain/periods';
-import { apiClient, PROVISIONING_TOKEN, serveApi, type ServedApi } from '../support/api';
-import { createHarness, uid, type Harness } from '../support/harness';
+import { PROVISIONING_TOKEN, useServedApi } from '../support/api';
+import { uid } from '../support/harness';
 
-let h: Harness;
-let url: string;
-let served: ServedApi | undefined;
-
-beforeAll(async () => {
-  h = await createHarness();
-  served = await serveApi(h);
-  url = served.url;
-});
-
-afterAll(async () => {
-  await served?.stop();
-  await h?.close();
-});
+const served = useServedApi();
+const { client, prov, token: issue } = served;
 
 const DAY_MS = 86_400_000;
 /** The basic plan's PAYG rate (config/plans.json): $0.04 a credit. */
 const BASIC_RATE = 40_000;
-const prov = () => apiClient(url, PROVISIONING_TOKEN);
-
-async function issue(body: Record<string, string>): Promise<string> {
-  const res = await prov()('POST', '/v1/tokens', body);
-  expect(res.status).toBe(201);
-  return res.body.token as string;
-}
 
 /** A basic team whose current period began at least 8 days ago, so the days can be told apart. */
 async function team(members: Record<string, string[]>, paygThresholdMinor?: number) {
@@ -48,21 +29,21 @@ async function team(members: Record<string, string[]>, paygThresholdMinor?: numb
     tokens[userId] = await issue({ teamId, userId });
   }
   const period = periodContaining(Date.now(), billingAnchorDay);
-  return { teamId, tokens, period, agent: apiClient(url, await issue({ service: 'agent', teamId })) };
+  return { teamId, tokens, period, agent: client(await issue({ service: 'agent', teamId })) };
 }
 
 /** Moves a consumption's ledger rows `days` back: the period gets a history (nothing but these charts reads it). */
 async function backdate(teamId: string, requestId: string, days: number) {
-  const moved = await h
+  const moved = await served.h
     .db('ledger_entries')
     .where({ team_id: teamId, request_id: requestId })
-    .update({ occurred_at: h.db.raw(`occurred_at - make_interval(days => ?)`, [days]) });
+    .update({ occurred_at: served.h.db.raw(`occurred_at - make_interval(days => ?)`, [days]) });
   expect(moved).toBeGreaterThan(0);
 }
 
 /** What the days must say, straight from the ledger: per UTC day, credits used, PAYG credits and PAYG money. */
 async function expectedDays(teamId: string, periodStart: number, userId?: string) {
-  const q = h.db('ledger_entries').where({ team_id: teamId, period_start: new Date(periodStart) });
+  const q = served.h.db('ledger_entries').where({ team_id: teamId, period_start: new Date(periodStart) });
   if (userId) q.andWhere({ user_id: userId });
   const rows: { user_id: string; kind: string; millicredits: number; occurred_at: Date }[] = await q.select(
     'user_id',
@@ -160,7 +141,7 @@ describe('usage per day', () => {
     await consume('ada', '12.345', 1);
     await consume('ada', '0.005', 0);
 
-    const mia = await apiClient(url, tokens.mia)('GET', `/v1/teams/${teamId}/members/mia/usage/daily`);
+    const mia = await client(tokens.mia)('GET', `/v1/teams/${teamId}/members/mia/usage/daily`);
     expect(mia.status).toBe(200);
     const today = new Date().toISOString().slice(0, 10);
     const firstDay = new Date(period.start).toISOString().slice(0, 10);
@@ -186,7 +167,7 @@ describe('usage per day', () => {
     ]);
 
     // The totals are the member's balance (the usage row), and the PAYG money is what the invoice will charge.
-    const balance = (await apiClient(url, tokens.bea)('GET', `/v1/teams/${teamId}/members/mia/credits`)).body.balance;
+    const balance = (await client(tokens.bea)('GET', `/v1/teams/${teamId}/members/mia/credits`)).body.balance;
     expect(mia.body.total).toEqual({
       used: balance.used,
       paygCredits: balance.paygCredits,
@@ -195,7 +176,7 @@ describe('usage per day', () => {
     expect(balance.paygCharge.amountMinor).toBe(paygChargeMinor(250, BASIC_RATE));
 
     // The team: the sum of its members' days, against its threshold; no cap (spec §15 is not there yet).
-    const teamDaily = await apiClient(url, tokens.ada)('GET', `/v1/teams/${teamId}/usage/daily`);
+    const teamDaily = await client(tokens.ada)('GET', `/v1/teams/${teamId}/usage/daily`);
     expect(teamDaily.status).toBe(200);
     expect(teamDaily.body).toMatchObject({
       teamId,
@@ -213,7 +194,7 @@ describe('usage per day', () => {
     ]);
 
     // A member with no usage: every day zero.
-    const olly = await apiClient(url, tokens.olly)('GET', `/v1/teams/${teamId}/members/olly/usage/daily`);
+    const olly = await client(tokens.olly)('GET', `/v1/teams/${teamId}/members/olly/usage/daily`);
     expect(olly.status).toBe(200);
     expect(olly.body.total).toEqual({ used: '0', paygCredits: '0', paygCharge: { amountMinor: 0, currency: 'USD' } });
     expect((olly.body.days as Day[]).every((d) => d.used === '0' && d.paygCredits === '0')).toBe(true);
@@ -234,7 +215,7 @@ describe('usage per day', () => {
     };
     const memberPath = `/v1/teams/${a.teamId}/members/mia/usage/daily`;
     const teamPath = `/v1/teams/${a.teamId}/usage/daily`;
-    const status = async (token: string | undefined, path: string) => (await apiClient(url, token)('GET', path)).status;
+    const status = async (token: string | undefined, path: string) => (await client(token)('GET', path)).status;
     const outcomes = async (path: string) =>
       Object.fromEntries(
         await Promise.all(
@@ -273,7 +254,7 @@ describe('usage per day', () => {
       prov: 403,
     });
     // Unknown team or member: 404 with the contract's error body.
-    const fin = apiClient(url, tokens.fin);
+    const fin = client(tokens.fin);
     expect((await fin('GET', `/v1/teams/${a.teamId}/members/nobody/usage/daily`)).body).toEqual({
       error: { code: 'not_found', message: expect.any(String) },
     });
@@ -289,7 +270,7 @@ describe('usage per day', () => {
 
 /** A GET with the path sent exactly as given (fetch would resolve `..` before sending). */
 function rawGet(path: string, headers: Record<string, string> = {}) {
-  const { hostname, port } = new URL(url);
+  const { hostname, port } = new URL(served.url);
   return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
     const req = request({ host: hostname, port, path, method: 'GET', headers }, (res) => {
       let body = '';

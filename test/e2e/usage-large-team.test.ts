@@ -3,23 +3,13 @@
  * pages, a search that finds members by id or email, and figures equal to the usage rows.
  */
 import { periodContaining } from '../../workflows/domain/periods';
-import { apiClient, PROVISIONING_TOKEN, startApi } from '../support/api';
-import { createHarness, uid, type Harness } from '../support/harness';
-import type { FastifyInstance } from 'fastify';
+import { useServedApi } from '../support/api';
+import { uid } from '../support/harness';
 
-let h: Harness;
-let api: { app: FastifyInstance; url: string } | undefined;
-
-beforeAll(async () => {
-  h = await createHarness();
-  api = await startApi(h, uid('queue')); // no worker: the route reads PostgreSQL only
-});
-afterAll(async () => {
-  await api?.app.close();
-  await h?.close();
-});
+const served = useServedApi({ worker: false }); // no worker: the route reads PostgreSQL only
 
 it('pages through a 1,000-member team with every member once, and finds members by id or email', async () => {
+  const { h } = served;
   const teamId = uid('big');
   await h.teams.createTeam({ teamId, plan: 'basic', billingAnchorDay: 1, paygThresholdMinor: null, currency: 'USD' });
   const period = periodContaining(Date.now(), 1);
@@ -47,8 +37,8 @@ it('pages through a 1,000-member team with every member once, and finds members 
       payg_available: true,
     })),
   );
-  const issued = await apiClient(api!.url, PROVISIONING_TOKEN)('POST', '/v1/tokens', { teamId, userId: 'u0000' });
-  const admin = apiClient(api!.url, issued.body.token as string);
+  const issued = await served.prov()('POST', '/v1/tokens', { teamId, userId: 'u0000' });
+  const admin = served.client(issued.body.token as string);
 
   const seen: string[] = [];
   let cursor: string | null = null;

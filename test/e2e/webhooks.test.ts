@@ -10,38 +10,21 @@ import { createSmtpMailer } from '../../src/mailer';
 import { activityDeps } from '../../src/worker';
 import { verifyWebhookSignature, WebhookVerificationError } from '../../src/webhooks/verify';
 import { WEBHOOK_EVENT_TYPES } from '../../src/webhooks/events';
-import { apiClient, PROVISIONING_TOKEN, serveApi, startApi, type ServedApi } from '../support/api';
-import { createHarness, eventually, TEST_WEBHOOKS, uid, type Harness } from '../support/harness';
+import { apiClient, issueToken, PROVISIONING_TOKEN, startApi, useServedApi } from '../support/api';
+import { eventually, TEST_WEBHOOKS, uid } from '../support/harness';
 import { WebhookReceiver, type ReceivedRequest } from '../support/webhook-receiver';
 
 jest.setTimeout(120_000);
 
-let h: Harness;
-let url: string;
-let served: ServedApi | undefined;
+const served = useServedApi();
 const receiver = new WebhookReceiver();
 
-beforeAll(async () => {
-  h = await createHarness();
-  served = await serveApi(h);
-  url = served.url;
-  await receiver.start();
-});
-afterAll(async () => {
-  await served?.stop();
-  await receiver.stop();
-  await h?.close();
-});
-
-async function token(body: Record<string, string>, at = url): Promise<string> {
-  const res = await apiClient(at, PROVISIONING_TOKEN)('POST', '/v1/tokens', body);
-  expect(res.status).toBe(201);
-  return res.body.token as string;
-}
+beforeAll(() => receiver.start());
+afterAll(() => receiver.stop());
 
 /** A basic team (400 credits, PAYG at $0.04) with Billing, an admin and members, through the API at `at`. */
 async function team(opts: { paygThresholdMinor?: number; at?: string } = {}) {
-  const at = opts.at ?? url;
+  const at = opts.at ?? served.url;
   const p = apiClient(at, PROVISIONING_TOKEN);
   const teamId = uid('team');
   const created = await p('POST', '/v1/teams', {
@@ -61,13 +44,13 @@ async function team(opts: { paygThresholdMinor?: number; at?: string } = {}) {
       (await p('PUT', `/v1/teams/${teamId}/members/${userId}`, { email: `${userId}@x.example`, roles })).status,
     ).toBe(200);
   }
-  const agent = apiClient(at, await token({ service: 'agent', teamId }, at));
+  const agent = apiClient(at, await issueToken(at, { service: 'agent', teamId }));
   let n = 0;
   return {
     teamId,
-    billing: apiClient(at, await token({ teamId, userId: 'bea' }, at)),
-    admin: apiClient(at, await token({ teamId, userId: 'adm' }, at)),
-    member: apiClient(at, await token({ teamId, userId: 'ada' }, at)),
+    billing: apiClient(at, await issueToken(at, { teamId, userId: 'bea' })),
+    admin: apiClient(at, await issueToken(at, { teamId, userId: 'adm' })),
+    member: apiClient(at, await issueToken(at, { teamId, userId: 'ada' })),
     /** Consumptions of at most 200 credits (the plan's largest action) adding up to `credits`; the last answer. */
     consume: async (userId: string, credits: number) => {
       let body: { decision?: string; reason?: string } = {};
@@ -127,14 +110,14 @@ it('delivers every event type, each signed so that verifyWebhookSignature accept
   await t.consume('cy', 400);
   expect(await t.consume('cy', 1)).toMatchObject({ decision: 'refused', reason: 'team_payg_cap_reached' });
   // The team's invoice finalized (as the team workflow does at the billing date; time-skipping tests run that one).
-  const mailer = createSmtpMailer(h.smtpUrl);
+  const mailer = createSmtpMailer(served.h.smtpUrl);
   const activities = createActivities(
     activityDeps({
-      db: h.db,
+      db: served.h.db,
       mailer,
-      client: h.client,
-      taskQueue: served!.taskQueue,
-      plans: h.plans,
+      client: served.h.client,
+      taskQueue: served.taskQueue,
+      plans: served.h.plans,
       webhooks: TEST_WEBHOOKS,
     }),
   );
@@ -324,7 +307,7 @@ describe('where webhooks may point', () => {
   afterAll(() => strict?.close());
 
   it('refuses private, loopback and link-local addresses at registration (400, nothing stored)', async () => {
-    const api = await startApi(h, served!.taskQueue, { webhooks: { ...TEST_WEBHOOKS, allowPrivate: false } });
+    const api = await startApi(served.h, served.taskQueue, { webhooks: { ...TEST_WEBHOOKS, allowPrivate: false } });
     strict = api.app;
     const t = await team({ at: api.url });
     for (const bad of [
@@ -351,10 +334,10 @@ describe('where webhooks may point', () => {
 
   it('checks the address again after DNS resolution at delivery: nothing reaches a private one', async () => {
     const path = `/rebind-${uid('x')}`;
-    await h.withWorker(
+    await served.h.withWorker(
       async (taskQueue) => {
         // Registered where private addresses are allowed, delivered by a worker where they are not.
-        const api = await startApi(h, taskQueue);
+        const api = await startApi(served.h, taskQueue);
         try {
           const t = await team({ at: api.url });
           const port = new URL(receiver.on(path, () => 200)).port;

@@ -5,11 +5,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
-import { apiClient, PROVISIONING_TOKEN, startApi } from './api';
+import { apiClient, issueToken, PROVISIONING_TOKEN, useServedApi, type ServedFile } from './api';
 import { launchChromium, type PageProblems } from './chromium';
-import { createHarness, uid, type Harness } from './harness';
+import { uid } from './harness';
 
 /** How long the page gets to show something the API already answered (the UI polls every 10 s on its own). */
 export const UI_TIMEOUT = 10_000;
@@ -20,49 +19,38 @@ const SCREENSHOTS_DIR = path.resolve(
   process.env.SCREENSHOTS_DIR ?? path.join('.data', 'test', 'screenshots'),
 );
 
-export interface DashboardStack {
-  h: Harness;
-  browser: Browser;
-  url: string;
-  close(): Promise<void>;
+export interface DashboardStack extends ServedFile {
+  readonly browser: Browser;
 }
 
-/** The harness, a worker on its task queue, the API and Chromium (launched while the rest starts). */
-export async function startDashboardStack(): Promise<DashboardStack> {
-  const launching = launchChromium();
-  launching.catch(() => undefined); // awaited below; don't report it as unhandled meanwhile
-  const h = await createHarness();
-  let stopWorker: () => void = () => undefined;
-  let workerDone: Promise<void> = Promise.resolve();
-  let app: FastifyInstance | undefined;
+/**
+ * `useServedApi()` and a headless Chromium for a browser test file: Chromium is launched while the rest starts, and
+ * closed first.
+ */
+export function useDashboardStack(): DashboardStack {
+  let launching: Promise<Browser> | undefined;
   let browser: Browser | undefined;
-  const close = async () => {
-    await browser?.close();
-    await app?.close();
-    stopWorker();
-    await workerDone.catch(() => undefined);
-    await h.close();
-  };
-  try {
-    const ready = new Promise<string>((resolve, reject) => {
-      const stopped = new Promise<void>((resolveStop) => (stopWorker = resolveStop));
-      workerDone = h.withWorker(async (taskQueue) => {
-        resolve(taskQueue);
-        await stopped;
-      });
-      workerDone.catch(reject);
-    });
-    const started = await startApi(h, await ready);
-    app = started.app;
+  beforeAll(() => {
+    launching = launchChromium();
+    launching.catch(() => undefined); // awaited below; don't report it as unhandled meanwhile
+  });
+  afterAll(async () => {
+    await (await launching?.catch(() => undefined))?.close();
+  });
+  const served = useServedApi();
+  beforeAll(async () => {
     browser = await launching;
-    return { h, browser, url: started.url, close };
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  });
+  // What useServedApi gives, and the browser.
+  return Object.create(served, {
+    browser: {
+      get() {
+        if (!browser) throw new Error('useDashboardStack: Chromium is not up (read it in tests and hooks only)');
+        return browser;
+      },
+    },
+  }) as DashboardStack;
 }
-
-export const provisioning = (url: string) => apiClient(url, PROVISIONING_TOKEN);
 
 /** A team on the basic plan with the members given, each with a member token (`tokens[userId]`). */
 export async function provisionTeam(
@@ -70,7 +58,7 @@ export async function provisionTeam(
   members: { userId: string; roles: string[] }[],
   team: { billingAnchorDay?: number; paygThresholdMinor?: number } = {},
 ) {
-  const p = provisioning(url);
+  const p = apiClient(url, PROVISIONING_TOKEN);
   const teamId = uid('team');
   const created = await p('POST', '/v1/teams', { teamId, plan: 'basic', billingAnchorDay: 1, ...team });
   expect(created.status).toBe(201);
@@ -81,9 +69,7 @@ export async function provisionTeam(
       roles: m.roles,
     });
     expect(put.status).toBe(200);
-    const token = await p('POST', '/v1/tokens', { teamId, userId: m.userId });
-    expect(token.status).toBe(201);
-    tokens[m.userId] = token.body.token as string;
+    tokens[m.userId] = await issueToken(url, { teamId, userId: m.userId });
   }
   return { teamId, tokens };
 }
