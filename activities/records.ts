@@ -52,11 +52,15 @@ export function createRecordActivities(deps: ActivityDeps) {
       if (!execution) throw new Error('renewMemberPeriod runs only as a workflow activity');
       const state = MemberCreditsState.fromSnapshot(snapshot);
       const closed = await deps.credits.closeLeases(state.leases);
-      const planId = await deps.teams.planAt(state.identity.teamId, state.periodEnd);
+      const { teamId, userId } = state.identity;
+      // A retry after the records' commit keeps the plan they were written with (the team's may have changed since).
+      const written =
+        Context.current().info.attempt > 1 ? await deps.credits.usage(teamId, userId, state.periodEnd) : undefined;
+      const planId = written?.planId ?? (await deps.teams.planAt(teamId, state.periodEnd));
       const plan = (planId === null ? undefined : deps.plans.get(planId)) ?? state.identity.plan;
       const charges = state.renew(execution.runId, plan, now, closed);
       // The closing period's PAYG charges on the team's open invoice (by their keys: once), then the records: after
-      // their commit only the webhook deliveries' start is left to fail (a retry reads the plan again).
+      // their commit only the webhook deliveries' start is left to fail.
       if (charges.length > 0) await deps.invoices.postCharges(charges);
       const next = state.nextRecords(Number.MAX_SAFE_INTEGER);
       const emailKeys = next ? await writeBatch(deps, next.batch, execution) : [];

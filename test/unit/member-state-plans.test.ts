@@ -103,6 +103,8 @@ describe('a renewal', () => {
       const s = open();
       const lease = withPayg ? undefined : s.grantLease('api-1', T0, 'run-1', 'run-1:1')!;
       if (withPayg) consume(s, 'a', 101_000); // PAYG: a charge at the period end
+      // A hold still out at the period end (released by the renewal) and a remembered answer (not sent along).
+      if (!withPayg) s.reserve({ reservationId: 'h1', action: 'chat', millicredits: 2_000, ttlMs: 60_000 }, T0);
       s.recordsStored(s.recordsPushed);
       const pendingBefore = s.pendingCharges.length;
       const copy = MemberCreditsState.fromSnapshot(s.renewalSnapshot());
@@ -114,6 +116,7 @@ describe('a renewal', () => {
       const written = copy.nextRecords(Number.MAX_SAFE_INTEGER)!;
       expect(s.nextRecords(Number.MAX_SAFE_INTEGER)).toEqual(written);
       expect(written.batch.entries.filter((e) => e.kind === 'grant')).toHaveLength(2);
+      expect(written.batch.answers.map((a) => a.requestId)).toEqual(withPayg ? [] : ['h1']);
       expect(written.batch.entries.find((e) => e.kind === 'expire')?.millicredits).toBe(withPayg ? 50_000 : 95_000);
       // What the activity wrote and posted is off the outboxes; charges queued before stay for their lane.
       s.recordsStored(written.throughSeq);
