@@ -164,7 +164,7 @@ describe('a settle', () => {
     s.ackNotifications(s.pendingNotifications.length);
     s.settle({ reservationId: 'h', millicredits: 3_000 }, T0);
     expect(s.pendingNotifications.map((x) => x.kind)).toContain('member_exceeded');
-    const events = s.nextRecords(100)!.batch.events.map((e) => e.type);
+    const events = (s.nextRecords(100)!.batch.events ?? []).map((e) => e.type);
     expect(events).toContain('member.payg_started');
   });
 });
