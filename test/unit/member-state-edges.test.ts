@@ -1,8 +1,8 @@
 /**
  * Edges of the member state that mutation testing (`npm run test:mutation`) found no test for: a message without a
  * body, repeats kept per kind and for five minutes after their write, the split between API instances while a lease
- * is out past its time, decisions and leases made while other leases and holds are out, plan changes that do not
- * apply, the first PAYG of a settle, and removal with a lease out.
+ * is out past its time, decisions and leases made while other leases and holds are out, settles, the team's cap not
+ * asked about for credits, and plan changes that do not apply.
  */
 import {
   InvalidMessageError,
