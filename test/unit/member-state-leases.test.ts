@@ -42,6 +42,13 @@ describe('granting leases', () => {
     expect(leaseTtl('same-id')).toBe(leaseTtl('same-id'));
   });
 
+  it('keeps the lease time of every id as it was: a changed function would move the timers of running members', () => {
+    // FNV-1a of the id, modulo a fifth of the lease time, taken off it (the replayed timers depend on these).
+    expect(
+      ['', 'a', 'ai-credits/member/t1/u1:run-1:1', 'ai-credits/member/team-7/alice:0f3c:12'].map(leaseTtl),
+    ).toEqual([283_739, 257_780, 247_478, 268_823]);
+  });
+
   it('ends below 75 % of allowance plus purchases, rounded up', () => {
     const s = open();
     s.purchase({ purchaseId: 'p', millicredits: 1 }, T0); // 100.001 credits: 75 % is 75.00075, reached at 75.001
