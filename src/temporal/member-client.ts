@@ -216,9 +216,7 @@ export class MemberClient {
           await this.closed(teamId, userId);
           throw new LookAgain('the member was added again');
         }
-        if (!isTransient(err) || Date.now() >= deadline) {
-          throw err;
-        }
+        if (!isTransient(err)) throw err;
         if (attempt >= MAX_ATTEMPTS || Date.now() >= deadline) {
           throw new CreditsError('unavailable', 'the member workflow did not answer in time; retry');
         }

@@ -8,7 +8,7 @@ import { reconcileMember } from '../../src/credits/reconcile';
 import { LedgerStore, periodBalances } from '../../src/db/ledger-store';
 import { memberWorkflowId } from '../../workflows/ids';
 import { creditStateQuery } from '../../workflows/member-credits/messages';
-import { LEASE_TTL_MS } from '../../workflows/member-credits/state';
+import { LEASE_TTL_MS, leaseTtl } from '../../workflows/member-credits/state';
 import type { MemberCreditsView } from '../../workflows/member-credits/types';
 import {
   credits as memberCredits,
@@ -72,7 +72,9 @@ it('a lease whose holder died is settled at its expiry from the ledger rows that
       rows.filter((r) => r.leaseId === lease.leaseId).reduce((a, r) => a + r.millicredits, 0),
     ).toBeGreaterThanOrEqual(50_000 - 2_500);
     expect((await reconcileMember({ db: h.db, client: h.client }, teamId, 'kim')).differences).toEqual([]);
-    // The unspent credits are back: another API instance gets them in a lease of its own.
+    // The unspent credits are back: another API instance gets them in a lease of its own, all of them once the
+    // dead holder was last seen a lease time ago (until then the workflow counts it as still serving: half).
+    await skipTo(lease.expiresAt - leaseTtl(lease.leaseId) + LEASE_TTL_MS + 1_000);
     const next = memberCredits(h, tq);
     await next.consume(teamId, 'kim', { requestId: 'n1', action: 'chat', millicredits: 1_000 });
     expect(next.leases.heldLeases()[0].credits).toBe(300_000 - 51_000 - 1);

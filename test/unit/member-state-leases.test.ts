@@ -3,7 +3,7 @@
  * instances (who counts as another instance, and for how long), what a returned lease may claim to have spent, and
  * when a decision needs the leases back.
  */
-import { LEASE_TTL_MS, MemberCreditsState } from '../../workflows/member-credits/state';
+import { LEASE_TTL_MS, leaseTtl, MemberCreditsState } from '../../workflows/member-credits/state';
 import type { BudgetLease, MemberIdentity } from '../../workflows/member-credits/types';
 import { paidPlan } from '../support/plans';
 
@@ -24,6 +24,29 @@ describe('granting leases', () => {
     const removed = open();
     removed.remove(T0);
     expect(removed.grantLease('api-1', T0, 'run-1', 'gone')).toBeUndefined();
+  });
+
+  it('spreads the expiries of leases handed out at one instant over the last fifth of the lease time', () => {
+    // 200 members' first leases at the same moment (a billing date): their times differ, by id, not by chance.
+    const expiries = Array.from({ length: 200 }, (_, i) => {
+      const s = MemberCreditsState.open({ ...paid, userId: `u${i}` }, T0, 'run-1');
+      return (s.grantLease('api-1', T0, 'run-1', `ai-credits/member/t1/u${i}:run-1:1`) as BudgetLease).expiresAt;
+    });
+    for (const at of expiries) {
+      expect(at).toBeGreaterThan(T0 + LEASE_TTL_MS * 0.8);
+      expect(at).toBeLessThanOrEqual(T0 + LEASE_TTL_MS);
+    }
+    expect(new Set(expiries).size).toBeGreaterThan(190);
+    const slice = (at: number) => Math.floor((at - T0 - LEASE_TTL_MS * 0.8) / 15_000); // four 15 s slices
+    expect(new Set(expiries.map(slice)).size).toBe(4);
+    expect(leaseTtl('same-id')).toBe(leaseTtl('same-id'));
+  });
+
+  it('keeps the lease time of every id as it was: a changed function would move the timers of running members', () => {
+    // FNV-1a of the id, modulo a fifth of the lease time, taken off it (the replayed timers depend on these).
+    expect(
+      ['', 'a', 'ai-credits/member/t1/u1:run-1:1', 'ai-credits/member/team-7/alice:0f3c:12'].map(leaseTtl),
+    ).toEqual([283_739, 257_780, 247_478, 268_823]);
   });
 
   it('ends below 75 % of allowance plus purchases, rounded up', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { paygChargeMinor } from '../../workflows/domain/money';
 import { periodContaining } from '../../workflows/domain/periods';
 import {
-  LEASE_TTL_MS,
+  leaseTtl,
   MAX_PENDING_RECORDS,
   MAX_RESERVATION_TTL_MS,
   MemberCreditsState,
@@ -184,7 +184,7 @@ describe('MemberCreditsState', () => {
     it('hands out what is free below the next threshold, so the crossing consumption comes back', () => {
       const s = MemberCreditsState.open(paid, T0, 'run-1');
       const l1 = lease(s) as BudgetLease;
-      expect(l1).toMatchObject({ credits: 74_999, allowanceCredits: 74_999, expiresAt: T0 + LEASE_TTL_MS });
+      expect(l1).toMatchObject({ credits: 74_999, allowanceCredits: 74_999, expiresAt: T0 + leaseTtl(l1.leaseId) });
       expect(lease(s)).toBeUndefined(); // all of it is out, to this holder
       // The holder spent 74.999 and gives it back with the consumption that did not fit.
       s.settleLeases([{ leaseId: l1.leaseId, used: 74_999 }], T0);

@@ -64,8 +64,18 @@ export const REMEMBER_AFTER_WRITE_MS = 5 * 60_000;
 export const MAX_PENDING_RECORDS = 2_000;
 /** Most invoice charges and notifications waiting for delivery before new decisions are refused. */
 export const MAX_PENDING_DELIVERIES = 1_000;
-/** How long a lease may be spent from. It never outlives its period. */
+/** How long a lease may be spent from, at most (`leaseTtl`). It never outlives its period. */
 export const LEASE_TTL_MS = 5 * 60_000;
+
+/**
+ * A lease's time: `LEASE_TTL_MS` less up to a fifth, fixed by its id (FNV-1a), so leases handed out together (at
+ * the billing date, after a deploy) do not all expire and come back to their workflows in the same second.
+ */
+export function leaseTtl(leaseId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < leaseId.length; i++) hash = Math.imul(hash ^ leaseId.charCodeAt(i), 0x01000193) >>> 0;
+  return LEASE_TTL_MS - (hash % (LEASE_TTL_MS / 5));
+}
 const MAX_RETURNED_LEASES = 16;
 /** Reservations (spec §14): 300 s unless asked, at most a day; at most this many open at once per member. */
 export const DEFAULT_RESERVATION_TTL_MS = 300_000;
@@ -562,7 +572,7 @@ export class MemberCreditsState {
       periodEnd: this.s.periodEnd,
       credits,
       allowanceCredits: Math.min(credits, allowanceFree),
-      expiresAt: Math.min(now + LEASE_TTL_MS, this.s.periodEnd),
+      expiresAt: Math.min(now + leaseTtl(leaseId), this.s.periodEnd),
     };
     this.s.leases.push(lease);
     this.pushRecords({ leases: [lease] });
