@@ -98,6 +98,19 @@ describe('a renewal', () => {
     });
   });
 
+  it('renews at the billing date itself, and posts only its own charges (a purchase queued before stays for its lane)', () => {
+    const s = open();
+    s.purchase({ purchaseId: 'p1', millicredits: 10_000 }, T0);
+    consume(s, 'a', 111_000); // 100 allowance + 10 purchased, then 1 into PAYG: a charge at the period end
+    const end = s.periodEnd;
+    const posted = s.renew('run-2', paidPlan, end, []);
+    expect(s.periodStart).toBe(end);
+    expect(posted.map((c) => c.kind)).toEqual(['payg']);
+    expect(s.pendingCharges.map((c) => c.kind)).toEqual(['purchase', 'payg']);
+    s.renewalChargesPosted(posted.length);
+    expect(s.pendingCharges.map((c) => c.kind)).toEqual(['purchase']);
+  });
+
   it('made from the renewal snapshot (the activity) and from the state (the workflow) pushes the same records', () => {
     for (const withPayg of [false, true]) {
       const s = open();
