@@ -134,6 +134,18 @@ it('PAYG switched off while a lease is out: the lease still serves credits, noth
   });
 });
 
+/** The API's spend from a lease, made directly with the store: `millicredits` of `chat`. */
+const spender =
+  (workflowId: string) =>
+  (lease: BudgetLease, requestId: string, millicredits = 1_000) =>
+    new CreditStore(h.db).spendFromLease(
+      lease,
+      { requestId, action: 'chat', millicredits, fingerprint: consumeFingerprint('chat', millicredits) },
+      workflowId,
+    );
+/** The records that hand one lease out, as the workflow writes them. */
+const handingOut = (lease: BudgetLease) => ({ entries: [], answers: [], leases: [lease], headers: [] });
+
 it('a lease taken back before its row was written stays closed: the late write cannot open it', async () => {
   // The workflow may take a lease back (another decision needs it, or it expired) while the records that hand it
   // out are still on their way to PostgreSQL; the holder learns it from the Update once those are written.
@@ -144,21 +156,15 @@ it('a lease taken back before its row was written stays closed: the late write c
     const [held] = credits.leases.heldLeases();
     const store = new CreditStore(h.db);
     const source = { workflowId: memberWorkflowId(teamId, 'late'), runId: held.runId };
-    const batch = (lease: BudgetLease) => ({ entries: [], answers: [], leases: [lease], headers: [] });
-    const spend = (lease: BudgetLease, requestId: string) =>
-      store.spendFromLease(
-        lease,
-        { requestId, action: 'chat', millicredits: 1_000, fingerprint: consumeFingerprint('chat', 1_000) },
-        source.workflowId,
-      );
+    const spend = spender(source.workflowId);
 
     const late: BudgetLease = { ...held, leaseId: `${held.runId}:late`, credits: 5_000, allowanceCredits: 5_000 };
     expect(await store.closeLeases([late])).toEqual([{ leaseId: late.leaseId, used: 0 }]);
-    await store.writeRecords(batch(late), source);
+    await store.writeRecords(handingOut(late), source);
     expect(await spend(late, 'on-the-late-lease')).toEqual({ outcome: 'lease_exhausted' });
     // The same write without the close first: the lease serves (so the refusal above is the close's doing).
     const control: BudgetLease = { ...late, leaseId: `${held.runId}:control` };
-    await store.writeRecords(batch(control), source);
+    await store.writeRecords(handingOut(control), source);
     expect(await spend(control, 'on-the-control-lease')).toMatchObject({ outcome: 'spent' });
     expect(await store.closeLeases([control])).toEqual([{ leaseId: control.leaseId, used: 1_000 }]);
   });
@@ -172,18 +178,10 @@ it('a lease serves exactly its credits; a repeat of a lease-served request gets 
     const [held] = credits.leases.heldLeases();
     const store = new CreditStore(h.db);
     const workflowId = memberWorkflowId(teamId, 'exact');
-    const spend = (lease: BudgetLease, requestId: string, millicredits = 1_000) =>
-      store.spendFromLease(
-        lease,
-        { requestId, action: 'chat', millicredits, fingerprint: consumeFingerprint('chat', millicredits) },
-        workflowId,
-      );
+    const spend = spender(workflowId);
     // 3,000 credits, of which 1,000 from the allowance: the split follows what the lease had left of each.
     const lease: BudgetLease = { ...held, leaseId: `${held.runId}:exact`, credits: 3_000, allowanceCredits: 1_000 };
-    await store.writeRecords(
-      { entries: [], answers: [], leases: [lease], headers: [] },
-      { workflowId, runId: held.runId },
-    );
+    await store.writeRecords(handingOut(lease), { workflowId, runId: held.runId });
     const before = await store.usage(teamId, 'exact', held.periodStart);
     const a = await spend(lease, 'a', 1_500);
     expect(a).toMatchObject({
@@ -199,10 +197,7 @@ it('a lease serves exactly its credits; a repeat of a lease-served request gets 
     expect(await spend(lease, 'c', 1)).toEqual({ outcome: 'lease_exhausted' });
     // The same id again, from this lease or another: the first answer, nothing spent twice.
     const other: BudgetLease = { ...lease, leaseId: `${held.runId}:other`, credits: 10_000, allowanceCredits: 0 };
-    await store.writeRecords(
-      { entries: [], answers: [], leases: [other], headers: [] },
-      { workflowId, runId: held.runId },
-    );
+    await store.writeRecords(handingOut(other), { workflowId, runId: held.runId });
     for (const l of [lease, other]) {
       expect(await spend(l, 'a', 1_500)).toEqual({
         outcome: 'seen',
