@@ -9,10 +9,10 @@
  *      to its workflow can cost (a lease renewal, a PAYG or refused decision, the old design's every consumption);
  *   D  the peer approach: one PostgreSQL transaction, UPDATE … RETURNING on a balance row plus a ledger insert.
  */
-import http from 'node:http';
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type pg from 'pg';
+import { Pool } from 'undici';
 import type { MemberCredits } from '../src/credits/member-credits';
 import type { ConsumeInput } from '../workflows/member-credits/types';
 import { KeyedConcurrencyLimiter, MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/member-client';
@@ -46,38 +46,25 @@ const inFlight = new KeyedConcurrencyLimiter(MAX_UPDATES_IN_FLIGHT_PER_MEMBER);
 
 // ---- A: HTTP ----
 
-export function httpConsumer(baseUrl: string, maxSockets: number) {
-  const url = new URL(baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets });
-  const request = (method: 'GET' | 'POST', pathname: string, token: string, body?: string) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          method,
-          path: pathname,
-          headers: {
-            authorization: `Bearer ${token}`,
-            ...(body === undefined
-              ? {}
-              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+export function httpConsumer(baseUrl: string, connections: number) {
+  // undici's pool (kept-alive connections, no pipelining): the agents' side of the measurement should cost as
+  // little CPU as a real agent's client would, since it shares this machine's two CPUs with what is measured.
+  const pool = new Pool(baseUrl, { connections, pipelining: 1 });
+  const request = async (method: 'GET' | 'POST', pathname: string, token: string, body?: string) => {
+    const res = await pool.request({
+      method,
+      path: pathname,
+      headers:
+        body === undefined
+          ? { authorization: `Bearer ${token}` }
+          : { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body,
     });
+    return { status: res.statusCode, body: await res.body.text() };
+  };
   const post = (pathname: string, token: string, body: string) => request('POST', pathname, token, body);
   return {
-    agent,
+    pool,
     /** A consumption through the API; anything but `200 allowed` is an error. */
     consume(teamId: string, userId: string, token: string, requestId: string): Promise<void> {
       const body = JSON.stringify({ requestId, action: ACTION, credits: CREDITS });

@@ -460,6 +460,7 @@ async function main(): Promise<number> {
     ];
     const cpu = new CpuMeter(cpuSources);
     const http = httpConsumer(apiUrl, 64);
+    stops.push(() => http.pool.close());
     const peer = peerConsumer(peerPool);
     const consumeInProcess = inProcessConsumer(inProcess);
 

@@ -929,7 +929,8 @@ describe('found by fuzzing (each fails until its src fix lands)', () => {
       });
       await new Promise((r) => setTimeout(r, 100));
       const log = lines.join('');
-      expect(log).toContain('incoming request');
+      expect(log).toContain('"msg":"request completed"');
+      expect(log).toContain('"url":"/v1/me"');
       expect(log).toContain('"statusCode":429');
       for (const secret of [PROVISIONING_TOKEN, memberToken, finance, agent, billing, 'aic_wrong-token-value']) {
         expect({ secret, logged: log.includes(secret) }).toEqual({ secret, logged: false });
