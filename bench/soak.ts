@@ -101,11 +101,13 @@ class NoAnswer extends Error {}
 
 class Http {
   retries = 0;
+  /** 429 answers waited out (a provisioning or billing token over `RATE_LIMIT_PER_MINUTE`). */
+  rateLimited = 0;
   constructor(private readonly url: string) {}
 
   /**
-   * Retries 502/503/504 and network errors with the same body (the ids make it idempotent) for up to `waitMs`;
-   * anything else is the answer. Past `waitMs`: NoAnswer.
+   * Retries 502/503/504 and network errors with the same body (the ids make it idempotent) for up to `waitMs`,
+   * and 429 after its Retry-After; anything else is the answer. Past `waitMs`: NoAnswer.
    */
   async call(
     token: string,
@@ -128,6 +130,14 @@ class Http {
           body: body === undefined ? undefined : JSON.stringify(body),
         });
         const text = await res.text();
+        if (res.status === 429) {
+          // Over the token's rate limit (nothing was done): wait as Retry-After says, then send it again.
+          last = '429';
+          this.rateLimited++;
+          if (Date.now() > deadline) throw new NoAnswer(`${method} ${p}: rate limited for ${waitMs / 1000} s`);
+          await sleep(1000 * Math.max(1, Number(res.headers.get('retry-after')) || 1));
+          continue;
+        }
         if (res.status !== 502 && res.status !== 503 && res.status !== 504) {
           return { status: res.status, body: text ? JSON.parse(text) : null };
         }
@@ -572,6 +582,7 @@ async function main(): Promise<number> {
       consumptionP99Ms: round(percentile(lat, 99), 1),
       kinds,
       httpRetries: http.retries,
+      rateLimited: http.rateLimited,
       errorSamples,
       killed,
       cpuSeconds: dayCpu,
