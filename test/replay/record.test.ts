@@ -113,8 +113,9 @@ maybe('record histories on the time-skipping test server', () => {
   it(`${SCENARIOS.renewal} and ${SCENARIOS.teamBilling}: three billing dates, one of them with PAYG`, async () => {
     const teamId = await seedTeam(h, { plan: 'basic', anchorDay: 1, members: [{ userId: 'ida' }] });
     const invoices = new InvoiceStore(h.db);
-    // Consumptions per period (basic: 400 credits): 75 % and expiry; past 100 % into PAYG; a little; none.
-    const periods = [[150_000, 150_000], [200_000, 200_000, 20_000], [50_000], []];
+    // Consumptions per period (basic: 400 credits): 75 % and expiry; past 100 % into PAYG; a little; a little (so
+    // that the open run has more than its first workflow task, which the renewal leaves with only its timer).
+    const periods = [[150_000, 150_000], [200_000, 200_000, 20_000], [50_000], [10_000]];
 
     await h.withWorker(async (taskQueue) => {
       const credits = memberCredits(h, taskQueue);
