@@ -25,6 +25,7 @@ import {
   createTimeSkippingHarness,
   eventually,
   seedTeam,
+  skipPastBillingDate,
   TEST_WEBHOOKS,
   type Harness,
 } from '../support/harness';
@@ -131,8 +132,8 @@ maybe('record histories on the time-skipping test server', () => {
         }
         if (i === periods.length - 1) break;
         const view = await drained(h.client, teamId, 'ida');
-        // Just past the billing date: the period timer fires, the period closes, the run continues as new.
-        await testEnv.sleep(view.balance.periodEnd + 1_000 - (await testEnv.currentTimeMs()));
+        // Past the billing date: the period timer fires, the period closes, the run continues as new.
+        await skipPastBillingDate(testEnv, view.balance.periodEnd);
         await eventually(
           async () =>
             (await drained(h.client, teamId, 'ida')).balance.periodStart === view.balance.periodEnd || undefined,
