@@ -161,12 +161,12 @@ maybe('record histories on the time-skipping test server', () => {
 
       const member = await saveRuns(h.client, memberWorkflowId(teamId, 'ida'), memberFirstRun!, SCENARIOS.renewal);
       const team = await saveRuns(h.client, teamWorkflowId(teamId), teamFirstRun, SCENARIOS.teamBilling);
-      expect(types(member).map((t) => t.at(-1))).toEqual([
-        'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
-        'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
-        'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
-        'WORKFLOW_TASK_COMPLETED',
-      ]);
+      // Three renewals, then the open run: its last workflow task ended with the task itself or with the Update it
+      // completed, depending on which activity came back last.
+      const ends = types(member).map((t) => t.at(-1)!);
+      expect(ends.slice(0, 3)).toEqual(Array(3).fill('WORKFLOW_EXECUTION_CONTINUED_AS_NEW'));
+      expect(ends).toHaveLength(4);
+      expect(CLOSED.has(ends[3])).toBe(false);
       expect(types(team).map((t) => t.filter((e) => e === 'ACTIVITY_TASK_COMPLETED').length)).toEqual([1, 1, 1, 0]);
     });
   });
