@@ -15,6 +15,7 @@ import {
   createTimeSkippingHarness,
   eventually,
   seedTeam,
+  skipPastBillingDate,
   type Harness,
 } from '../support/harness';
 
@@ -91,7 +92,7 @@ it('renews with leases out: the leases come back first, no credit of the old per
     await credits.consume(teamId, 'ren', { requestId: 'b', action: 'chat', millicredits: 50_000 });
     const [old] = credits.leases.heldLeases();
     const oldPeriod = (await view(teamId, 'ren')).balance;
-    await skipTo(oldPeriod.periodEnd + 1_000);
+    await skipPastBillingDate(testEnv, oldPeriod.periodEnd);
     await eventually(
       async () => ((await view(teamId, 'ren')).balance.periodStart === oldPeriod.periodEnd ? true : undefined),
       30_000,
@@ -169,7 +170,7 @@ it('opens each period on the plan the team is on then', async () => {
     const first = (await view(teamId, 'cat')).balance;
     expect(first.allowance).toBe(400_000);
     await h.db('teams').where({ team_id: teamId }).update({ plan: 'professional' });
-    await skipTo(first.periodEnd + 1_000);
+    await skipPastBillingDate(testEnv, first.periodEnd);
     const next = await eventually(
       async () => {
         const v = await view(teamId, 'cat');

@@ -188,6 +188,33 @@ export async function createTimeSkippingHarness(): Promise<{
   };
 }
 
+/**
+ * How far past a billing date a time-skipping test sleeps before it looks at the renewal: more than a workflow
+ * task's timeout (10 s), so that the whole renewal, the run's continue-as-new included, happens inside
+ * `testEnv.sleep`, while the test sends the member workflow nothing. Two things make a smaller margin hang a test:
+ * - The period timer fires after the billing date by as long as the workflow task that started it took (its
+ *   duration is reckoned from the task's start and runs from the task's completion, and time does not skip while
+ *   a task is out): over a second for a run's first task on a busy machine, never more than the task's timeout.
+ *   With a second's margin the sleep could end first, and the renewal then ran while the test polled.
+ * - The Java test server (temporal-test-server 1.38.0) loses a query that reaches it while the workflow task that
+ *   continues as new is running: the query's buffered request makes `completeWorkflowTask` schedule one more
+ *   workflow task on the run it has just continued as new (its `completed` leaves out CONTINUED_AS_NEW), which
+ *   throws NOT_FOUND once the new run is started. The old run's completion is dropped, and with it the release of
+ *   the time-skipping lock its workflow task held: the query never answers and time never skips again (the next
+ *   `testEnv.sleep` hangs). The one-activity renewal makes this likely: it writes the closed period to PostgreSQL
+ *   before the run continues as new, so a test that waits for those rows then queries the workflow right in that
+ *   task (before it, the next run wrote them). Any query during that task does it, with either renewal.
+ */
+export const PAST_BILLING_DATE_MS = 60_000;
+
+/**
+ * Skips time to `PAST_BILLING_DATE_MS` after `billingDate`: the renewal is over when this returns (unless one of its
+ * activities failed and waits for a retry: time skips through a retry's backoff).
+ */
+export async function skipPastBillingDate(testEnv: TestWorkflowEnvironment, billingDate: number): Promise<void> {
+  await testEnv.sleep(billingDate + PAST_BILLING_DATE_MS - (await testEnv.currentTimeMs()));
+}
+
 export interface SeedMember {
   userId: string;
   roles?: Role[];

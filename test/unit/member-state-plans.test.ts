@@ -97,4 +97,46 @@ describe('a renewal', () => {
       notificationKey: `t1/u1:2024-01-31:member_resumed:run-2:1`,
     });
   });
+
+  it('renews at the billing date itself, and posts only its own charges (a purchase queued before stays for its lane)', () => {
+    const s = open();
+    s.purchase({ purchaseId: 'p1', millicredits: 10_000 }, T0);
+    consume(s, 'a', 111_000); // 100 allowance + 10 purchased, then 1 into PAYG: a charge at the period end
+    const end = s.periodEnd;
+    const posted = s.renew('run-2', paidPlan, end, []);
+    expect(s.periodStart).toBe(end);
+    expect(posted.map((c) => c.kind)).toEqual(['payg']);
+    expect(s.pendingCharges.map((c) => c.kind)).toEqual(['purchase', 'payg']);
+    s.renewalChargesPosted(posted.length);
+    expect(s.pendingCharges.map((c) => c.kind)).toEqual(['purchase']);
+  });
+
+  it('made from the renewal snapshot (the activity) and from the state (the workflow) pushes the same records', () => {
+    for (const withPayg of [false, true]) {
+      const s = open();
+      const lease = withPayg ? undefined : s.grantLease('api-1', T0, 'run-1', 'run-1:1')!;
+      if (withPayg) consume(s, 'a', 101_000); // PAYG: a charge at the period end
+      // A hold still out at the period end (released by the renewal) and a remembered answer (not sent along).
+      if (!withPayg) s.reserve({ reservationId: 'h1', action: 'chat', millicredits: 2_000, ttlMs: 60_000 }, T0);
+      s.recordsStored(s.recordsPushed);
+      const pendingBefore = s.pendingCharges.length;
+      const copy = MemberCreditsState.fromSnapshot(s.renewalSnapshot());
+      const closed = lease ? [{ leaseId: lease.leaseId, used: 5_000 }] : [];
+      const later = s.periodEnd + 31 * 86_400_000 + 1; // two billing dates passed (a worker down for a month)
+      const posted = copy.renew('run-2', freePlan, later, closed);
+      expect(s.renew('run-2', freePlan, later, closed)).toEqual(posted);
+      expect(posted.length).toBe(withPayg ? 1 : 0);
+      const written = copy.nextRecords(Number.MAX_SAFE_INTEGER)!;
+      expect(s.nextRecords(Number.MAX_SAFE_INTEGER)).toEqual(written);
+      expect(written.batch.entries.filter((e) => e.kind === 'grant')).toHaveLength(2);
+      expect(written.batch.answers.map((a) => a.requestId)).toEqual(withPayg ? [] : ['h1']);
+      expect(written.batch.entries.find((e) => e.kind === 'expire')?.millicredits).toBe(withPayg ? 50_000 : 95_000);
+      // What the activity wrote and posted is off the outboxes; charges queued before stay for their lane.
+      s.recordsStored(written.throughSeq);
+      s.renewalChargesPosted(posted.length);
+      expect(s.hasPendingRecords()).toBe(false);
+      expect(s.pendingCharges).toHaveLength(pendingBefore);
+      expect(s.balance()).toMatchObject({ allowance: freePlan.monthlyAllowance, used: 0, paygCredits: 0 });
+    }
+  });
 });

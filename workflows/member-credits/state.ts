@@ -710,6 +710,32 @@ export class MemberCreditsState {
     this.trackPause(next.start, 'credits_exhausted', 'period_renewed');
   }
 
+  /**
+   * The billing date passed: settle the leases taken back (`closed`), then close every period elapsed at `now` and
+   * open the next ones on `plan`. Made twice with the same arguments, from the same state, by the renewal activity
+   * (which writes the records in PostgreSQL) and by the workflow (which then knows them written): both push the
+   * same records with the same keys.
+   */
+  renew(runId: string, plan: PlanTerms, now: number, closed: readonly ReturnedLease[]): InvoiceCharge[] {
+    const charges = this.s.pendingCharges.length;
+    this.settleLeases(closed, now);
+    while (now >= this.s.periodEnd) this.rollOver(runId, plan);
+    return this.s.pendingCharges.slice(charges);
+  }
+
+  /**
+   * The renewal's own invoice charges (the last `count` queued) were posted with its records. Those queued before
+   * stay for the charges lane, which acknowledges from the front.
+   */
+  renewalChargesPosted(count: number): void {
+    if (count > 0) this.s.pendingCharges.splice(this.s.pendingCharges.length - count, count);
+  }
+
+  /** What the renewal activity needs to make the same renewal: the state without the remembered answers. */
+  renewalSnapshot(): MemberSnapshot {
+    return { ...this.snapshot(), remembered: [] };
+  }
+
   /** A removed member: the period closes now, early, and the state accepts nothing more. Leases must be back. */
   remove(now: number): void {
     if (this.s.removed) return;

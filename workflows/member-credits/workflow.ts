@@ -55,7 +55,7 @@ const retry: RetryPolicy = {
   maximumInterval: '30 seconds',
   nonRetryableErrorTypes: ['InvalidActivityInput'],
 };
-const { writeMemberRecords, closeLeases, currentPlan, claimTeamPayg } = proxyActivities<MemberActivities>({
+const { writeMemberRecords, closeLeases, renewMemberPeriod, claimTeamPayg } = proxyActivities<MemberActivities>({
   startToCloseTimeout: '30 seconds',
   retry,
 });
@@ -304,12 +304,18 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
       return { reason: 'removed', closedPeriodStart: state.periodStart };
     }
     if (periodEnded || Date.now() >= state.periodEnd) {
-      // Every lease back first (no credit of the closing period spent after it closed), then catch up on every
-      // elapsed period on the plan in force now (a worker that was down for months still bills each one).
+      // One activity renews: every lease back (no credit of the closing period spent after it closed), the plan in
+      // force at the period end read, every elapsed period closed and the next opened (a worker that was down for
+      // months still bills each one), all their records written in one transaction, the PAYG charges posted. It
+      // makes the renewal from this state; the state makes the same one here with the plan and leases it returns,
+      // so the records are known written and the next run starts with nothing to write.
       await decisions.run(async () => {
-        await takeBack(state.leases);
-        const plan = (await currentPlan({ teamId: state.identity.teamId, at: state.periodEnd })) ?? state.identity.plan;
-        while (Date.now() >= state.periodEnd) state.rollOver(runId, plan);
+        const now = Date.now();
+        const renewed = await renewMemberPeriod({ snapshot: state.renewalSnapshot(), now });
+        state.renew(runId, renewed.plan, now, renewed.closed);
+        state.recordsStored(renewed.writtenThroughSeq);
+        state.renewalChargesPosted(renewed.chargesPosted);
+        state.queueEmails(renewed.emailKeys);
       });
       periodEnded = true;
     }

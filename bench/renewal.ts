@@ -1,0 +1,330 @@
+/**
+ * `npm run bench:renewal`: what one renewal costs, per member and per process, with nothing else running. Starts
+ * its own stack (PostgreSQL with pg_stat_statements, a Temporal dev server, one worker; data under
+ * `.data/bench-renewal/`), seeds `RENEWAL_MEMBERS` members (default 300) with the state a run holds at the end of
+ * its period (as `measureRenewal` in bench/run.ts and the soak do: grant and some use in the ledger, no lease out),
+ * starts their workflows with one delayed-start instant T, and measures from T:
+ *
+ * - CPU by process (utime + stime from /proc) until every expiry and grant is in the ledger and the histories
+ *   are quiet, minus what the same processes burn idle over as long (measured after);
+ * - history events by type, workflow tasks, activities by type and timers of a sample of members, every run of
+ *   the renewal counted (continue-as-new followed back to the first run);
+ * - PostgreSQL statements of the service database (pg_stat_statements, the bench's own polling left out) and
+ *   transactions committed.
+ *
+ * Results in `bench/results/renewal-latest.json` (with the load average). Not a throughput figure: the machine may
+ * be shared, read CPU per member, not wall time.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { CreditStore } from '../src/db/credit-store';
+import { createDb, migrateLatest } from '../src/db/knex';
+import { PlanCatalogue } from '../src/plans';
+import { connectClient, plainText, plainTextEnv, temporalSettings } from '../src/temporal/connection';
+import { LocalStack } from '../tools/local-stack';
+import { stopListWithSignals } from '../tools/procs';
+import { periodContaining, previousPeriod } from '../workflows/domain/periods';
+import { memberWorkflowId } from '../workflows/ids';
+import { MemberCreditsState } from '../workflows/member-credits/state';
+import type { MemberIdentity } from '../workflows/member-credits/types';
+import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
+import { CpuMeter, round } from './load';
+import { root, startChild } from './stack';
+
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+type HistoryEvent = NonNullable<History['events']>[number];
+
+const dataDir = path.resolve(process.env.AI_CREDITS_BENCH_DATA ?? path.join(root, '.data', 'bench-renewal'));
+const MEMBERS = Number(process.env.RENEWAL_MEMBERS ?? '300');
+const SAMPLE = Math.min(MEMBERS, 20);
+const QUEUE = 'bench-renewal';
+const TEAM = 'bench-renewal';
+const ANCHOR_DAY = 1;
+const began = Date.now();
+const log = (msg: string) => console.log(`[renewal ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const POLL = `/* renewal-bench */ select count(*) filter (where kind = 'grant' and period_start = ?) as grants,
+  count(*) filter (where kind = 'expire' and period_start = ?) as expiries from ledger_entries where team_id = ?`;
+
+async function inPool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const { stops, stopAll } = stopListWithSignals('renewal bench', log);
+  try {
+    const loadAtStart = os.loadavg();
+    const stack = await LocalStack.start({
+      dataDir,
+      log,
+      postgres: {
+        port: 0,
+        database: 'ai_credits_bench',
+        fresh: true,
+        settings: {
+          max_connections: '200',
+          shared_preload_libraries: 'pg_stat_statements',
+          'pg_stat_statements.track': 'all',
+        },
+      },
+      temporal: { port: 0, fresh: true },
+      smtp: { port: 0 },
+    });
+    stops.push(() => stack.stop());
+    const db = createDb(stack.databaseUrl, { max: 5 });
+    stops.push(() => db.destroy());
+    await migrateLatest(db);
+    await db.raw('create extension if not exists pg_stat_statements');
+    const plans = PlanCatalogue.load();
+    const plan = plans.get('basic')!;
+    await db('teams').insert({ team_id: TEAM, plan: 'basic', billing_anchor_day: ANCHOR_DAY, currency: plan.currency });
+    const members: MemberIdentity[] = Array.from({ length: MEMBERS }, (_, i) => ({
+      teamId: TEAM,
+      userId: `r${String(i).padStart(4, '0')}`,
+      billingAnchorDay: ANCHOR_DAY,
+      plan,
+    }));
+    await db('members').insert(
+      members.map((m) => ({
+        team_id: m.teamId,
+        user_id: m.userId,
+        email: `${m.userId}@example.com`,
+        roles: ['member'],
+      })),
+    );
+
+    const common = { ...plainTextEnv(process.env, stack.temporalAddress), TEMPORAL_NAMESPACE: 'default' };
+    const worker = await startChild({
+      name: 'worker',
+      script: 'src/worker.ts',
+      env: { ...common, DATABASE_URL: stack.databaseUrl, SMTP_URL: stack.smtpUrl, TEMPORAL_TASK_QUEUE: QUEUE },
+      logFile: path.join(dataDir, 'worker.log'),
+      ready: /worker polling task queue/,
+      log,
+    });
+    stops.push(worker.stop);
+    const connection = await connectClient(plainText(temporalSettings()), stack.temporalAddress);
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+    const cpu = new CpuMeter([
+      { name: 'worker', pid: worker.pid },
+      { name: 'Temporal server', pid: stack.temporal!.pid },
+      { name: 'PostgreSQL', pid: stack.postgres!.pid!, tree: true },
+    ]);
+
+    // ---- seed: the state at the end of the previous period, its rows in the ledger ----
+    const current = periodContaining(Date.now(), ANCHOR_DAY);
+    const previous = previousPeriod(current, ANCHOR_DAY);
+    const records = new CreditStore(db);
+    const carried = new Map<string, ReturnType<MemberCreditsState['snapshot']>>();
+    await inPool(members, 5, async (m) => {
+      const workflowId = memberWorkflowId(m.teamId, m.userId);
+      const state = MemberCreditsState.open(m, previous.start, 'bench-seed', { paygEnabled: true });
+      state.consume(
+        { requestId: 'seed-1', action: 'chat', millicredits: 150_000, holder: 'bench' },
+        previous.start + 60_000,
+      );
+      for (let next = state.nextRecords(100); next; next = state.nextRecords(100)) {
+        await records.writeRecords(next.batch, { workflowId, runId: 'bench-seed' });
+        state.recordsStored(next.throughSeq);
+      }
+      carried.set(workflowId, state.snapshot());
+    });
+    log(`seeded ${MEMBERS} members whose period ended at ${new Date(previous.end).toISOString()}`);
+
+    // ---- start, all runnable at T ----
+    const leadMs = 15_000 + MEMBERS * 100;
+    const instant = Date.now() + leadMs;
+    await inPool(members, 20, async (m) => {
+      const workflowId = memberWorkflowId(m.teamId, m.userId);
+      await client.workflow.start(memberCreditsWorkflow, {
+        workflowId,
+        taskQueue: QUEUE,
+        args: [{ ...m, carried: carried.get(workflowId) }],
+        startDelay: Math.max(1, instant - Date.now()),
+      });
+    });
+    if (Date.now() > instant - 1000) throw new Error('the starts took longer than the lead; rerun');
+    await sleep(instant - Date.now());
+
+    // ---- measure from T ----
+    await db.raw('select pg_stat_statements_reset()');
+    const xactBefore = await xactCommit(db);
+    const loadAtT = os.loadavg();
+    cpu.start();
+    const t0 = Date.now();
+    let doneMs = NaN;
+    for (;;) {
+      const row = await poll(db, current.start, previous.start);
+      if (row.grants >= MEMBERS && row.expiries >= MEMBERS) {
+        doneMs = Date.now() - t0;
+        break;
+      }
+      if (Date.now() - t0 > 600_000) throw new Error(`stuck at ${row.grants} grants, ${row.expiries} expiries`);
+      await sleep(250);
+    }
+    // Trailing workflow tasks (the one after the records' activity): wait for quiet histories of the sample,
+    // then as long again as a margin (cheap: a few describes).
+    await quiet(client, members.slice(0, SAMPLE));
+    await sleep(2_000);
+    const busySeconds = cpu.stop();
+    const busyMs = Date.now() - t0;
+    const xactAfter = await xactCommit(db);
+    const statements = (
+      await db.raw(
+        `select calls::int, query from pg_stat_statements s join pg_database d on d.oid = s.dbid
+          where d.datname = current_database() and query not like '%renewal-bench%'
+            and query not like '%pg_stat_statements%' and query not like '%pg_stat_database%'
+          order by calls desc`,
+      )
+    ).rows as { calls: number; query: string }[];
+    const loadAtEnd = os.loadavg();
+
+    // ---- idle baseline over as long, the same polling ----
+    cpu.start();
+    const idleStarted = Date.now();
+    while (Date.now() - idleStarted < Math.min(busyMs, 20_000)) {
+      await poll(db, current.start, previous.start);
+      await sleep(250);
+    }
+    const idleSeconds = cpu.stop();
+    const idleMs = Date.now() - idleStarted;
+
+    const perMember: Record<string, number> = {};
+    let total = 0;
+    for (const name of ['worker', 'Temporal server', 'PostgreSQL']) {
+      const net = busySeconds[name] - (idleSeconds[name] * busyMs) / idleMs;
+      perMember[name] = round((net * 1000) / MEMBERS, 1);
+      total += perMember[name];
+    }
+
+    // ---- histories of the sample ----
+    const history = await histories(client, members.slice(0, SAMPLE));
+    const totalCalls = statements.reduce((a, s) => a + s.calls, 0);
+    const result = {
+      date: new Date().toISOString(),
+      commit: process.env.GIT_COMMIT ?? null,
+      machine: { cpus: os.cpus().length, loadAverage: { atStart: loadAtStart, atT: loadAtT, atEnd: loadAtEnd } },
+      members: MEMBERS,
+      renewedMs: doneMs,
+      measuredMs: busyMs,
+      cpuSeconds: busySeconds,
+      idleCpuSeconds: { ...idleSeconds, overMs: idleMs },
+      cpuMsPerMember: { ...perMember, total: round(total, 1) },
+      historyPerMember: history,
+      postgres: {
+        statementsPerMember: round(totalCalls / MEMBERS, 2),
+        transactionsPerMember: round((xactAfter - xactBefore) / MEMBERS, 2),
+        byStatement: statements
+          .filter((s) => s.calls >= MEMBERS / 10)
+          .map((s) => ({ perMember: round(s.calls / MEMBERS, 2), query: s.query.replace(/\s+/g, ' ').slice(0, 160) })),
+      },
+    };
+    mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+    writeFileSync(path.join(root, 'bench', 'results', 'renewal-latest.json'), JSON.stringify(result, null, 2) + '\n');
+    console.log(JSON.stringify(result, null, 2));
+    log(
+      `CPU per member: ${Object.entries(result.cpuMsPerMember)
+        .map(([k, v]) => `${k} ${v} ms`)
+        .join(', ')}; load average ${loadAtT.map((l) => l.toFixed(2)).join(' ')} at T, ` +
+        `${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} at the end`,
+    );
+  } finally {
+    await stopAll();
+  }
+}
+
+async function poll(db: ReturnType<typeof createDb>, currentStart: number, previousStart: number) {
+  const row = (await db.raw(POLL, [new Date(currentStart), new Date(previousStart), TEAM])).rows[0] as {
+    grants: string;
+    expiries: string;
+  };
+  return { grants: Number(row.grants), expiries: Number(row.expiries) };
+}
+
+async function xactCommit(db: ReturnType<typeof createDb>): Promise<number> {
+  const row = (await db.raw('select xact_commit::bigint as n from pg_stat_database where datname = current_database()'))
+    .rows[0] as { n: string };
+  return Number(row.n);
+}
+
+async function quiet(client: Client, members: MemberIdentity[]): Promise<void> {
+  const lengths = async () =>
+    (
+      await Promise.all(
+        members.map(async (m) => {
+          const d = await client.workflow.getHandle(memberWorkflowId(m.teamId, m.userId)).describe();
+          return `${d.runId}:${d.historyLength}`;
+        }),
+      )
+    ).join(',');
+  let before = await lengths();
+  for (;;) {
+    await sleep(1_000);
+    const after = await lengths();
+    if (after === before) return;
+    before = after;
+  }
+}
+
+/** Every run since the delayed start, per member on average: events by type, tasks, activities, timers. */
+async function histories(client: Client, members: MemberIdentity[]) {
+  const byType: Record<string, number> = {};
+  const activities: Record<string, number> = {};
+  let events = 0;
+  let runs = 0;
+  let inputBytes = 0;
+  for (const m of members) {
+    const id = memberWorkflowId(m.teamId, m.userId);
+    let runId: string | undefined = (await client.workflow.getHandle(id).describe()).runId;
+    while (runId) {
+      const h: History = await client.workflow.getHandle(id, runId).fetchHistory();
+      const list: HistoryEvent[] = h.events ?? [];
+      runs++;
+      events += list.length;
+      for (const e of list) {
+        const name = typeName(e as Record<string, unknown>);
+        byType[name] = (byType[name] ?? 0) + 1;
+        const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+        if (type) activities[type] = (activities[type] ?? 0) + 1;
+        for (const p of e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []) {
+          inputBytes += p.data?.length ?? 0;
+        }
+      }
+      runId = list[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+    }
+  }
+  const per = (n: number) => round(n / members.length, 2);
+  return {
+    sample: members.length,
+    events: per(events),
+    runs: per(runs),
+    workflowTasks: per(byType.workflowTaskCompleted ?? 0),
+    activities: Object.fromEntries(Object.entries(activities).map(([k, v]) => [k, per(v)])),
+    timersStarted: per(byType.timerStarted ?? 0),
+    startInputBytes: per(inputBytes),
+    byType: Object.fromEntries(Object.entries(byType).map(([k, v]) => [k, per(v)])),
+  };
+}
+
+function typeName(e: Record<string, unknown>): string {
+  for (const [key, value] of Object.entries(e)) {
+    if (value != null && key.endsWith('EventAttributes')) return key.slice(0, -'EventAttributes'.length);
+  }
+  return 'unknown';
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error('[renewal] failed:', err);
+    process.exit(1);
+  },
+);
