@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_RATE_LIMITS } from '../config';
 import { ApiError, CreditsError, type CreditsErrorCode } from '../errors';
 import { createGuard, rateLimitKey, type RateLimiter } from './access';
+import { AccessLog } from './access-log';
 import { Authenticator } from './auth';
 import { lookups, type AppDeps, type RouteModule } from './context';
 import { Metrics } from './metrics';
@@ -60,8 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Built loosely typed: a pino instance goes in `loggerInstance`, which narrows Fastify's generics.
   const options: Record<string, unknown> = {
     bodyLimit: 16 * 1024,
-    // One access line per request, written when it is answered (below), instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new AccessLog(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Malformed URLs and over-long parameters get the contract's error body too.
     frameworkErrors: (err: Error, _req: unknown, reply: { status(code: number): { send(body: unknown): void } }) =>
@@ -102,10 +102,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.decorateRequest('principal', undefined as unknown as never);
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info(
-      { method: req.method, url: req.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime },
-      'request completed',
-    );
     metrics.observeRequest(req.method, req.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
   });
 
