@@ -19,18 +19,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { CreditStore } from '../src/db/credit-store';
 import { createDb, migrateLatest } from '../src/db/knex';
 import { PlanCatalogue } from '../src/plans';
 import { connectClient, plainText, plainTextEnv, temporalSettings } from '../src/temporal/connection';
 import { LocalStack } from '../tools/local-stack';
 import { stopListWithSignals } from '../tools/procs';
-import { periodContaining, previousPeriod } from '../workflows/domain/periods';
 import { memberWorkflowId } from '../workflows/ids';
-import { MemberCreditsState } from '../workflows/member-credits/state';
 import type { MemberIdentity } from '../workflows/member-credits/types';
 import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
-import { CpuMeter, round } from './load';
+import { CpuMeter, inPool, round } from './load';
+import { seedEndedPeriods } from './seed';
 import { root, startChild } from './stack';
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
@@ -47,15 +45,6 @@ const log = (msg: string) => console.log(`[renewal ${((Date.now() - began) / 100
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const POLL = `/* renewal-bench */ select count(*) filter (where kind = 'grant' and period_start = ?) as grants,
   count(*) filter (where kind = 'expire' and period_start = ?) as expiries from ledger_entries where team_id = ?`;
-
-async function inPool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
-}
 
 async function main(): Promise<void> {
   const { stops, stopAll } = stopListWithSignals('renewal bench', log);
@@ -120,22 +109,10 @@ async function main(): Promise<void> {
     ]);
 
     // ---- seed: the state at the end of the previous period, its rows in the ledger ----
-    const current = periodContaining(Date.now(), ANCHOR_DAY);
-    const previous = previousPeriod(current, ANCHOR_DAY);
-    const records = new CreditStore(db);
-    const carried = new Map<string, ReturnType<MemberCreditsState['snapshot']>>();
-    await inPool(members, 5, async (m) => {
-      const workflowId = memberWorkflowId(m.teamId, m.userId);
-      const state = MemberCreditsState.open(m, previous.start, 'bench-seed', { paygEnabled: true });
-      state.consume(
-        { requestId: 'seed-1', action: 'chat', millicredits: 150_000, holder: 'bench' },
-        previous.start + 60_000,
-      );
-      for (let next = state.nextRecords(100); next; next = state.nextRecords(100)) {
-        await records.writeRecords(next.batch, { workflowId, runId: 'bench-seed' });
-        state.recordsStored(next.throughSeq);
-      }
-      carried.set(workflowId, state.snapshot());
+    const { current, previous, carried } = await seedEndedPeriods(db, members, {
+      anchorDay: ANCHOR_DAY,
+      concurrency: 5,
+      runId: 'bench-seed',
     });
     log(`seeded ${MEMBERS} members whose period ended at ${new Date(previous.end).toISOString()}`);
 

@@ -20,22 +20,22 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import { memberCredits } from '../src/api/server';
 import { createDb, migrateLatest } from '../src/db/knex';
-import { CreditStore } from '../src/db/credit-store';
 import { TokenStore } from '../src/db/token-store';
 import { PlanCatalogue } from '../src/plans';
 import { connectClient, plainText, plainTextEnv, temporalSettings } from '../src/temporal/connection';
 import { MAX_UPDATES_IN_FLIGHT_PER_MEMBER } from '../src/temporal/member-client';
 import { reconcileMember } from '../src/credits/reconcile';
 import { findFreePort, stopListWithSignals } from '../tools/procs';
-import { periodContaining, previousPeriod } from '../workflows/domain/periods';
+import { periodContaining } from '../workflows/domain/periods';
 import { memberWorkflowId } from '../workflows/ids';
 import { creditStateQuery } from '../workflows/member-credits/messages';
-import { LEASE_TTL_MS, MemberCreditsState } from '../workflows/member-credits/state';
+import { LEASE_TTL_MS } from '../workflows/member-credits/state';
 import type { MemberIdentity } from '../workflows/member-credits/types';
 import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
 import { floorWorkflow } from './floor/workflows';
 import { actionsIn, eventsSince, markHistory, waitForQuietHistory, type HistoryMarker } from './history';
-import { closedLoop, closedLoopFor, CpuMeter, round, summarize, type CpuSource } from './load';
+import { closedLoop, closedLoopFor, CpuMeter, inPool, round, summarize, type CpuSource } from './load';
+import { seedEndedPeriods } from './seed';
 import {
   bareUpdater,
   Counters,
@@ -175,21 +175,6 @@ const hotUser = (s: Scenario, p: PathId) => `${s.id}-${p}`;
 const floorId = (s: Scenario, i: number) => (s.members === 1 ? `bench-floor/${s.id}` : `bench-floor/m${i}`);
 const opsOf = (s: Scenario, p: PathId) => (p === 'C' ? s.floorOps : s.ops);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function inPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return out;
-}
 
 /**
  * A workflow start on a busy server: a deadline exceeded or an unavailable server is tried again (with a growing
@@ -1133,28 +1118,11 @@ async function measureRenewal(
   startRatePerS: number,
   cpu: CpuMeter,
 ): Promise<RenewalResult> {
-  const current = periodContaining(Date.now(), ANCHOR_DAY);
-  const previous = previousPeriod(current, ANCHOR_DAY);
-  const records = new CreditStore(db);
-  const carried = new Map<string, ReturnType<MemberCreditsState['snapshot']>>();
-  log(
-    `renewal: seeding ${members.length} members with a period that ended at ${new Date(previous.end).toISOString()}…`,
-  );
-  await inPool(members, 10, async (m) => {
-    const workflowId = memberWorkflowId(m.teamId, m.userId);
-    const state = MemberCreditsState.open(m, previous.start, 'bench-seed', { paygEnabled: true });
-    state.consume(
-      { requestId: 'seed-1', action: 'chat', millicredits: 150_000, holder: 'bench' },
-      previous.start + 60_000,
-    );
-    for (let next = state.nextRecords(100); next; next = state.nextRecords(100)) {
-      await records.writeRecords(next.batch, { workflowId, runId: 'bench-seed' });
-      state.recordsStored(next.throughSeq);
-    }
-    const snapshot = state.snapshot();
-    // A lease out at the period end would be taken back first, an activity this measurement does not mean to time.
-    if (snapshot.leases.length > 0) throw new Error(`the seeded state of ${workflowId} holds a lease`);
-    carried.set(workflowId, snapshot);
+  log(`renewal: seeding ${members.length} members with a period that ended at the last billing date…`);
+  const { current, previous, carried } = await seedEndedPeriods(db, members, {
+    anchorDay: ANCHOR_DAY,
+    concurrency: 10,
+    runId: 'bench-seed',
   });
   // Twice the time the setup's starts took per member, so that every start reaches the server before T.
   const leadMs = Math.round(3_000 + ((2 * members.length) / startRatePerS) * 1000);

@@ -24,17 +24,16 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { reconcileMember } from '../src/credits/reconcile';
-import { CreditStore } from '../src/db/credit-store';
 import { createDb } from '../src/db/knex';
 import { PlanCatalogue } from '../src/plans';
 import { connectClient, temporalSettings } from '../src/temporal/connection';
 import { clusterDataDir, readClusterState, type ClusterState } from '../tools/cluster';
 import { periodContaining, previousPeriod } from '../workflows/domain/periods';
 import { memberWorkflowId, DEFAULT_TASK_QUEUE } from '../workflows/ids';
-import { MemberCreditsState } from '../workflows/member-credits/state';
 import type { MemberIdentity } from '../workflows/member-credits/types';
 import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
-import { percentile, round } from './load';
+import { inPool, percentile, round } from './load';
+import { seedEndedPeriods } from './seed';
 
 const started = Date.now();
 const log = (msg: string) => console.log(`[soak ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
@@ -171,18 +170,6 @@ function rng(seed: number): () => number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function inPool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i], i);
-      }
-    }),
-  );
-}
 
 // ---- CPU by process, sampled, following restarts ----
 
@@ -669,22 +656,11 @@ async function renew(client: Client, db: Knex, plans: PlanCatalogue, teams: stri
     billingAnchorDay: ANCHOR_DAY,
     plan,
   });
-  const records = new CreditStore(db);
-  const carried = new Map<string, ReturnType<MemberCreditsState['snapshot']>>();
   const seedStarted = Date.now();
-  await inPool(members, 16, async (m) => {
-    const workflowId = memberWorkflowId(m.teamId, m.userId);
-    const state = MemberCreditsState.open(identity(m), previous.start, 'soak-seed', { paygEnabled: true });
-    state.consume(
-      { requestId: 'seed-1', action: 'chat', millicredits: 150_000, holder: 'soak' },
-      previous.start + 60_000,
-    );
-    const next = state.nextRecords(100);
-    if (next) {
-      await records.writeRecords(next.batch, { workflowId, runId: 'soak-seed' });
-      state.recordsStored(next.throughSeq);
-    }
-    carried.set(workflowId, state.snapshot());
+  const { carried } = await seedEndedPeriods(db, members.map(identity), {
+    anchorDay: ANCHOR_DAY,
+    concurrency: 16,
+    runId: 'soak-seed',
   });
   log(
     `renewal: ${members.length} members seeded with their previous period in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`,
