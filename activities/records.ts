@@ -53,9 +53,10 @@ export function createRecordActivities(deps: ActivityDeps) {
       const state = MemberCreditsState.fromSnapshot(snapshot);
       const closed = await deps.credits.closeLeases(state.leases);
       const { teamId, userId } = state.identity;
-      // A retry after the records' commit keeps the plan they were written with (the team's may have changed since).
-      const written =
-        Context.current().info.attempt > 1 ? await deps.credits.usage(teamId, userId, state.periodEnd) : undefined;
+      // A repeat after the records' commit keeps the plan they were written with (the team's may have changed
+      // since). A local activity is repeated with its attempt back at 1 when the task that ran it failed, so this
+      // looks every time.
+      const written = await deps.credits.usage(teamId, userId, state.periodEnd);
       const planId = written?.planId ?? (await deps.teams.planAt(teamId, state.periodEnd));
       const plan = (planId === null ? undefined : deps.plans.get(planId)) ?? state.identity.plan;
       const charges = state.renew(execution.runId, plan, now, closed);

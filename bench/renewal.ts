@@ -12,6 +12,12 @@
  * - PostgreSQL statements of the service database (pg_stat_statements, the bench's own polling left out) and
  *   transactions committed.
  *
+ * Then the floor, in the same run and on the same server: as many bare workflows (`floorRenewalWorkflow`,
+ * bench/floor/workflows.ts: the period timer, continue-as-new with the same input, the next run's timer) through
+ * the same billing date on their own worker, measured the same way; the ratio renewal/floor says how much of the
+ * renewal is the member workflow's own work and how much is what one workflow per member per period costs
+ * Temporal at the least.
+ *
  * Results in `bench/results/renewal-latest.json` (with the load average). Not a throughput figure: the machine may
  * be shared, read CPU per member, not wall time.
  */
@@ -27,6 +33,7 @@ import { stopListWithSignals } from '../tools/procs';
 import { memberWorkflowId } from '../workflows/ids';
 import type { MemberIdentity } from '../workflows/member-credits/types';
 import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
+import { floorRenewalWorkflow } from './floor/workflows';
 import { CpuMeter, inPool, round } from './load';
 import { seedEndedPeriods } from './seed';
 import { root, startChild } from './stack';
@@ -38,6 +45,7 @@ const dataDir = path.resolve(process.env.AI_CREDITS_BENCH_DATA ?? path.join(root
 const MEMBERS = Number(process.env.RENEWAL_MEMBERS ?? '300');
 const SAMPLE = Math.min(MEMBERS, 20);
 const QUEUE = 'bench-renewal';
+const FLOOR_QUEUE = 'bench-renewal-floor';
 const TEAM = 'bench-renewal';
 const ANCHOR_DAY = 1;
 const began = Date.now();
@@ -96,6 +104,8 @@ async function main(): Promise<void> {
       env: { ...common, DATABASE_URL: stack.databaseUrl, SMTP_URL: stack.smtpUrl, TEMPORAL_TASK_QUEUE: QUEUE },
       logFile: path.join(dataDir, 'worker.log'),
       ready: /worker polling task queue/,
+      // For profiling only: BENCH_PROFILE=1 writes a V8 CPU profile of the worker to .data/bench-renewal/profiles/.
+      nodeArgs: process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(dataDir, 'profiles')] : [],
       log,
     });
     stops.push(worker.stop);
@@ -117,42 +127,36 @@ async function main(): Promise<void> {
     log(`seeded ${MEMBERS} members whose period ended at ${new Date(previous.end).toISOString()}`);
 
     // ---- start, all runnable at T ----
-    const leadMs = 15_000 + MEMBERS * 100;
-    const instant = Date.now() + leadMs;
-    await inPool(members, 20, async (m) => {
+    await startAtOneInstant(async (i, startDelay) => {
+      const m = members[i];
       const workflowId = memberWorkflowId(m.teamId, m.userId);
       await client.workflow.start(memberCreditsWorkflow, {
         workflowId,
         taskQueue: QUEUE,
         args: [{ ...m, carried: carried.get(workflowId) }],
-        startDelay: Math.max(1, instant - Date.now()),
+        startDelay,
       });
     });
-    if (Date.now() > instant - 1000) throw new Error('the starts took longer than the lead; rerun');
-    await sleep(instant - Date.now());
 
     // ---- measure from T ----
     await db.raw('select pg_stat_statements_reset()');
     const xactBefore = await xactCommit(db);
     const loadAtT = os.loadavg();
-    cpu.start();
-    const t0 = Date.now();
-    let doneMs = NaN;
-    for (;;) {
-      const row = await poll(db, current.start, previous.start);
-      if (row.grants >= MEMBERS && row.expiries >= MEMBERS) {
-        doneMs = Date.now() - t0;
-        break;
-      }
-      if (Date.now() - t0 > 600_000) throw new Error(`stuck at ${row.grants} grants, ${row.expiries} expiries`);
-      await sleep(250);
-    }
-    // Trailing workflow tasks (the one after the records' activity): wait for quiet histories of the sample,
-    // then as long again as a margin (cheap: a few describes).
-    await quiet(client, members.slice(0, SAMPLE));
-    await sleep(2_000);
-    const busySeconds = cpu.stop();
-    const busyMs = Date.now() - t0;
+    const renewal = await cpuPerMember(
+      cpu,
+      async () => {
+        const row = await poll(db, current.start, previous.start);
+        return row.grants >= MEMBERS && row.expiries >= MEMBERS
+          ? true
+          : `${row.grants} grants, ${row.expiries} expiries`;
+      },
+      // Trailing workflow tasks: wait for quiet histories of the sample.
+      () =>
+        quiet(
+          client,
+          members.slice(0, SAMPLE).map((m) => memberWorkflowId(m.teamId, m.userId)),
+        ),
+    );
     const xactAfter = await xactCommit(db);
     const statements = (
       await db.raw(
@@ -163,39 +167,73 @@ async function main(): Promise<void> {
       )
     ).rows as { calls: number; query: string }[];
     const loadAtEnd = os.loadavg();
+    log(`renewal: ${describeCpu(renewal.perMember)}`);
 
-    // ---- idle baseline over as long, the same polling ----
-    cpu.start();
-    const idleStarted = Date.now();
-    while (Date.now() - idleStarted < Math.min(busyMs, 20_000)) {
-      await poll(db, current.start, previous.start);
-      await sleep(250);
-    }
-    const idleSeconds = cpu.stop();
-    const idleMs = Date.now() - idleStarted;
-
-    const perMember: Record<string, number> = {};
-    let total = 0;
-    for (const name of ['worker', 'Temporal server', 'PostgreSQL']) {
-      const net = busySeconds[name] - (idleSeconds[name] * busyMs) / idleMs;
-      perMember[name] = round((net * 1000) / MEMBERS, 1);
-      total += perMember[name];
-    }
+    // ---- the floor: the same number of bare workflows through the same billing date, their own worker ----
+    const history = await histories(client, members.slice(0, SAMPLE));
+    await worker.stop();
+    const floorWorker = await startChild({
+      name: 'floor worker',
+      script: 'bench/floor/worker.ts',
+      env: { ...common, TEMPORAL_TASK_QUEUE: FLOOR_QUEUE },
+      logFile: path.join(dataDir, 'floor-worker.log'),
+      ready: /worker polling task queue/,
+      log,
+    });
+    stops.push(floorWorker.stop);
+    const floorCpu = new CpuMeter([
+      { name: 'worker', pid: floorWorker.pid },
+      { name: 'Temporal server', pid: stack.temporal!.pid },
+      { name: 'PostgreSQL', pid: stack.postgres!.pid!, tree: true },
+    ]);
+    const floorIds = members.map((m) => `bench-renewal-floor/${m.userId}`);
+    await startAtOneInstant(async (i, startDelay) => {
+      const m = members[i];
+      await client.workflow.start(floorRenewalWorkflow, {
+        workflowId: floorIds[i],
+        taskQueue: FLOOR_QUEUE,
+        args: [{ periodEnd: previous.end, carried: carried.get(memberWorkflowId(m.teamId, m.userId)) }],
+        startDelay,
+      });
+    });
+    const floor = await cpuPerMember(
+      floorCpu,
+      async () => {
+        const { count } = await client.workflow.count(
+          `WorkflowType = 'floorRenewalWorkflow' AND ExecutionStatus = 'ContinuedAsNew'`,
+        );
+        return count >= MEMBERS ? true : `${count} floor runs continued as new`;
+      },
+      () => quiet(client, floorIds.slice(0, SAMPLE)),
+    );
+    log(`floor: ${describeCpu(floor.perMember)}`);
 
     // ---- histories of the sample ----
-    const history = await histories(client, members.slice(0, SAMPLE));
     const totalCalls = statements.reduce((a, s) => a + s.calls, 0);
     const result = {
       date: new Date().toISOString(),
       commit: process.env.GIT_COMMIT ?? null,
       machine: { cpus: os.cpus().length, loadAverage: { atStart: loadAtStart, atT: loadAtT, atEnd: loadAtEnd } },
       members: MEMBERS,
-      renewedMs: doneMs,
-      measuredMs: busyMs,
-      cpuSeconds: busySeconds,
-      idleCpuSeconds: { ...idleSeconds, overMs: idleMs },
-      cpuMsPerMember: { ...perMember, total: round(total, 1) },
+      renewedMs: renewal.doneMs,
+      measuredMs: renewal.busyMs,
+      cpuSeconds: renewal.busySeconds,
+      idleCpuSeconds: renewal.idleSeconds,
+      cpuMsPerMember: renewal.perMember,
       historyPerMember: history,
+      floor: {
+        what: 'the same members as bare workflows (bench/floor/workflows.ts floorRenewalWorkflow): timer, continue-as-new with the same input, the next run starting its timer',
+        renewedMs: floor.doneMs,
+        cpuSeconds: floor.busySeconds,
+        idleCpuSeconds: floor.idleSeconds,
+        cpuMsPerMember: floor.perMember,
+      },
+      renewalToFloor: Object.fromEntries(
+        Object.entries(renewal.perMember).map(([k, v]) => [
+          k,
+          floor.perMember[k] > 0 ? round(v / floor.perMember[k], 2) : null,
+        ]),
+      ),
       postgres: {
         statementsPerMember: round(totalCalls / MEMBERS, 2),
         transactionsPerMember: round((xactAfter - xactBefore) / MEMBERS, 2),
@@ -208,14 +246,80 @@ async function main(): Promise<void> {
     writeFileSync(path.join(root, 'bench', 'results', 'renewal-latest.json'), JSON.stringify(result, null, 2) + '\n');
     console.log(JSON.stringify(result, null, 2));
     log(
-      `CPU per member: ${Object.entries(result.cpuMsPerMember)
-        .map(([k, v]) => `${k} ${v} ms`)
-        .join(', ')}; load average ${loadAtT.map((l) => l.toFixed(2)).join(' ')} at T, ` +
-        `${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} at the end`,
+      `CPU per member: renewal ${describeCpu(renewal.perMember)}; floor ${describeCpu(floor.perMember)}; ` +
+        `renewal/floor ${result.renewalToFloor.total}×; load average ${loadAtT.map((l) => l.toFixed(2)).join(' ')} ` +
+        `at T, ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} at the end`,
     );
   } finally {
     await stopAll();
   }
+}
+
+const describeCpu = (perMember: Record<string, number>) =>
+  Object.entries(perMember)
+    .map(([k, v]) => `${k} ${v} ms`)
+    .join(', ');
+
+/**
+ * Starts MEMBERS workflows (`start(i, startDelay)`) with one delayed-start instant T, the lead long enough for all
+ * the starts, and waits for T.
+ */
+async function startAtOneInstant(start: (i: number, startDelayMs: number) => Promise<void>): Promise<void> {
+  const instant = Date.now() + 15_000 + MEMBERS * 100;
+  await inPool(
+    Array.from({ length: MEMBERS }, (_, i) => i),
+    20,
+    (i) => start(i, Math.max(1, instant - Date.now())),
+  );
+  if (Date.now() > instant - 1000) throw new Error('the starts took longer than the lead; rerun');
+  await sleep(instant - Date.now());
+}
+
+/**
+ * CPU per member by process from now (T) until `done()` says so (or what it is waiting for) and `settled()`
+ * returns, plus 2 s, minus what the same processes burn idle over as long (measured after, with the same polling).
+ */
+async function cpuPerMember(
+  cpu: CpuMeter,
+  done: () => Promise<true | string>,
+  settled: () => Promise<void>,
+): Promise<{
+  perMember: Record<string, number>;
+  busySeconds: Record<string, number>;
+  idleSeconds: Record<string, number>;
+  busyMs: number;
+  doneMs: number;
+}> {
+  cpu.start();
+  const t0 = Date.now();
+  for (;;) {
+    const state = await done();
+    if (state === true) break;
+    if (Date.now() - t0 > 600_000) throw new Error(`stuck at ${state}`);
+    await sleep(250);
+  }
+  const doneMs = Date.now() - t0;
+  await settled();
+  await sleep(2_000);
+  const busySeconds = cpu.stop();
+  const busyMs = Date.now() - t0;
+  cpu.start();
+  const idleStarted = Date.now();
+  while (Date.now() - idleStarted < Math.min(busyMs, 20_000)) {
+    await done();
+    await sleep(250);
+  }
+  const idleSeconds = cpu.stop();
+  const idleMs = Date.now() - idleStarted;
+  const perMember: Record<string, number> = {};
+  let total = 0;
+  for (const name of ['worker', 'Temporal server', 'PostgreSQL']) {
+    const net = busySeconds[name] - (idleSeconds[name] * busyMs) / idleMs;
+    perMember[name] = round((net * 1000) / MEMBERS, 1);
+    total += perMember[name];
+  }
+  perMember.total = round(total, 1);
+  return { perMember, busySeconds, idleSeconds: { ...idleSeconds, overMs: idleMs }, busyMs, doneMs };
 }
 
 async function poll(db: ReturnType<typeof createDb>, currentStart: number, previousStart: number) {
@@ -232,12 +336,12 @@ async function xactCommit(db: ReturnType<typeof createDb>): Promise<number> {
   return Number(row.n);
 }
 
-async function quiet(client: Client, members: MemberIdentity[]): Promise<void> {
+async function quiet(client: Client, workflowIds: string[]): Promise<void> {
   const lengths = async () =>
     (
       await Promise.all(
-        members.map(async (m) => {
-          const d = await client.workflow.getHandle(memberWorkflowId(m.teamId, m.userId)).describe();
+        workflowIds.map(async (id) => {
+          const d = await client.workflow.getHandle(id).describe();
           return `${d.runId}:${d.historyLength}`;
         }),
       )

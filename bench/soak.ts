@@ -5,7 +5,7 @@
  *
  * 1. 20 teams (plan basic, billing day 1) and SOAK_MEMBERS members (default 10,000) through the API; an agent
  *    token per team and a Billing member per team.
- * 2. The day: SOAK_OPS_PER_MEMBER operations a member (default 4) from SOAK_AGENTS concurrent agents through the
+ * 2. The day: SOAK_OPS_PER_MEMBER operations a member (default 1) from SOAK_AGENTS concurrent agents through the
  *    round-robin: consumptions, reservations (settled or released), PAYG toggles, purchases; a few heavy members
  *    take a fifth of the work, so allowances run out, PAYG pays and refusals happen. Half-way, one worker and one
  *    API instance are killed (SIGKILL) and started again by the cluster. A client retries what it did not get an
@@ -46,7 +46,7 @@ const int = (name: string, fallback: number) => {
 };
 const MEMBERS = int('SOAK_MEMBERS', 10_000);
 const TEAMS = Math.min(int('SOAK_TEAMS', 20), MEMBERS);
-const OPS_PER_MEMBER = int('SOAK_OPS_PER_MEMBER', 4);
+const OPS_PER_MEMBER = int('SOAK_OPS_PER_MEMBER', 1);
 const AGENTS = int('SOAK_AGENTS', 48);
 const RENEWALS = int('SOAK_RENEWALS', MEMBERS);
 const PLAN = 'basic';

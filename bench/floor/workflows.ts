@@ -3,7 +3,7 @@
  * costs on this server and worker (admission, workflow task, history), with no state, no validator and no
  * activity. Like the member workflow it continues as new when the server suggests it (the server caps a run
  * at 2,000 Updates by default), so a long benchmark never hits that cap. Bench-only: the real worker never
- * loads this bundle.
+ * loads this bundle. `floorRenewalWorkflow` below is the same for the renewal.
  */
 import {
   allHandlersFinished,
@@ -11,6 +11,7 @@ import {
   continueAsNew,
   defineUpdate,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 
@@ -23,3 +24,25 @@ export async function floorWorkflow(): Promise<void> {
   await condition(allHandlersFinished);
   await continueAsNew<typeof floorWorkflow>();
 }
+
+/** What `floorRenewalWorkflow` carries from one period to the next. */
+export interface FloorPeriod {
+  periodEnd: number;
+  /** The member workflow's snapshot, carried unread: the same bytes through continue-as-new. */
+  carried: unknown;
+}
+
+/**
+ * The renewal's floor (`npm run bench:renewal`): what one workflow per member per period costs Temporal at the
+ * billing date with nothing else done, the member workflow's commands without its state, lanes, handlers or
+ * records. The period timer, then continue-as-new with the same input size, then the next run's first task starts
+ * the next period's timer.
+ */
+export async function floorRenewalWorkflow(period: FloorPeriod): Promise<void> {
+  let ended = false;
+  void sleep(Math.max(0, period.periodEnd - Date.now())).then(() => (ended = true));
+  await condition(() => ended || Date.now() >= period.periodEnd);
+  await continueAsNew<typeof floorRenewalWorkflow>({ ...period, periodEnd: period.periodEnd + MONTH_MS });
+}
+
+const MONTH_MS = 30 * 24 * 3_600_000;

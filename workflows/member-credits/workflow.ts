@@ -16,6 +16,7 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -55,7 +56,14 @@ const retry: RetryPolicy = {
   maximumInterval: '30 seconds',
   nonRetryableErrorTypes: ['InvalidActivityInput'],
 };
-const { writeMemberRecords, closeLeases, renewMemberPeriod, claimTeamPayg } = proxyActivities<MemberActivities>({
+const { writeMemberRecords, closeLeases, claimTeamPayg } = proxyActivities<MemberActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry,
+});
+// The renewal runs inside the task its timer wakes, and that task continues as new: no activity task and no task
+// after it. Safe as a local activity (docs/changing-workflows.md): its inputs are the committed state and what it
+// reads back from PostgreSQL, so a task that fails after it wrote makes the same renewal again, with the same keys.
+const { renewMemberPeriod } = proxyLocalActivities<MemberActivities>({
   startToCloseTimeout: '30 seconds',
   retry,
 });
