@@ -196,6 +196,7 @@ async function main(): Promise<void> {
         startDelay,
       });
     });
+    const floorLoadAtT = os.loadavg();
     const floor = await cpuPerMember(
       floorCpu,
       async () => {
@@ -206,6 +207,7 @@ async function main(): Promise<void> {
       },
       () => quiet(client, floorIds.slice(0, SAMPLE)),
     );
+    const floorLoadAtEnd = os.loadavg();
     log(`floor: ${describeCpu(floor.perMember)}`);
 
     // ---- histories of the sample ----
@@ -223,6 +225,7 @@ async function main(): Promise<void> {
       historyPerMember: history,
       floor: {
         what: 'the same members as bare workflows (bench/floor/workflows.ts floorRenewalWorkflow): timer, continue-as-new with the same input, the next run starting its timer',
+        loadAverage: { atT: floorLoadAtT, atEnd: floorLoadAtEnd },
         renewedMs: floor.doneMs,
         cpuSeconds: floor.busySeconds,
         idleCpuSeconds: floor.idleSeconds,
