@@ -56,16 +56,18 @@ const retry: RetryPolicy = {
   maximumInterval: '30 seconds',
   nonRetryableErrorTypes: ['InvalidActivityInput'],
 };
-const { writeMemberRecords, closeLeases, claimTeamPayg } = proxyActivities<MemberActivities>({
+const { writeMemberRecords, closeLeases, claimTeamPayg, renewMemberPeriod } = proxyActivities<MemberActivities>({
   startToCloseTimeout: '30 seconds',
   retry,
 });
 // The renewal runs inside the task its timer wakes, and that task continues as new: no activity task and no task
 // after it. Safe as a local activity (docs/changing-workflows.md): its inputs are the committed state and what it
 // reads back from PostgreSQL, so a task that fails after it wrote makes the same renewal again, with the same keys.
-const { renewMemberPeriod } = proxyLocalActivities<MemberActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry,
+// A few quick tries only: a local activity that keeps failing holds its task open and adds a task to history at
+// each heartbeat, so when PostgreSQL is away the renewal goes to the ordinary activity, whose retries add nothing.
+const { renewMemberPeriod: renewInTask } = proxyLocalActivities<MemberActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { ...retry, maximumAttempts: 3 },
 });
 const { postInvoiceCharges, sendMemberNotifications, deliverEmails } = proxyActivities<MemberActivities>({
   startToCloseTimeout: '30 seconds',
@@ -312,14 +314,15 @@ export async function memberCreditsWorkflow(input: MemberWorkflowInput): Promise
       return { reason: 'removed', closedPeriodStart: state.periodStart };
     }
     if (periodEnded || Date.now() >= state.periodEnd) {
-      // One activity renews: every lease back (no credit of the closing period spent after it closed), the plan in
+      // One renewal, in this task (a local activity; the ordinary one if that keeps failing): every lease back (no credit of the closing period spent after it closed), the plan in
       // force at the period end read, every elapsed period closed and the next opened (a worker that was down for
       // months still bills each one), all their records written in one transaction, the PAYG charges posted. It
       // makes the renewal from this state; the state makes the same one here with the plan and leases it returns,
       // so the records are known written and the next run starts with nothing to write.
       await decisions.run(async () => {
         const now = Date.now();
-        const renewed = await renewMemberPeriod({ snapshot: state.renewalSnapshot(), now });
+        const renewal = { snapshot: state.renewalSnapshot(), now };
+        const renewed = await renewInTask(renewal).catch(() => renewMemberPeriod(renewal));
         state.renew(runId, renewed.plan, now, renewed.closed);
         state.recordsStored(renewed.writtenThroughSeq);
         state.renewalChargesPosted(renewed.chargesPosted);
