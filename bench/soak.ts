@@ -13,7 +13,8 @@
  * 3. Every member's records written, then the reconciliation check (src/credits/reconcile.ts) over every member,
  *    and what the clients were told against the ledger: `lost` (told charged, not in the ledger), `duplicated`
  *    (in the ledger more than told), `overspent` (credits used past allowance + purchases).
- * 4. SOAK_RENEWALS members (default = members) whose periods end at one instant (see `renew`), the time until
+ * 4. SOAK_RENEWALS members (default = members) whose periods end at one instant (see `renew`; with
+ *    SOAK_KILL_IN_RENEWAL=1 worker-2 is SIGKILLed a third of the way through), the time until
  *    every one has its new grant and expiry, and the reconciliation over them.
  * Results: bench/results/soak-latest.json (machine described) and a summary printed. Exit 1 on any difference.
  */
@@ -523,7 +524,11 @@ async function main(): Promise<number> {
   const historySample = await historyEvents(client, members.slice(0, 50));
 
   // ---- 4. the renewal ----
-  const renewal = await renew(client, db, plans, teams, cpu);
+  // SOAK_KILL_IN_RENEWAL=1 (on the cluster): worker-2 SIGKILLed once a third of the renewals landed, so renewals
+  // whose task (with its local activity) was cut are made again.
+  const killInRenewal =
+    t.cluster && process.env.SOAK_KILL_IN_RENEWAL === '1' ? () => killAndWait('worker-2') : undefined;
+  const renewal = await renew(client, db, plans, teams, cpu, killInRenewal);
   const renewed = renewal.members;
   const renewalCheck = await check(renewed, 'renewal');
 
@@ -579,6 +584,7 @@ async function main(): Promise<number> {
       members: renewed.length,
       allGrantsMs: renewal.allGrantsMs,
       allExpiriesMs: renewal.allExpiriesMs,
+      ...(renewal.killed ? { killed: renewal.killed } : {}),
       cpuSeconds: renewal.cpuSeconds,
       renewalCpuMsPerMember: round((renewalCpuTotal * 1000) / renewed.length, 1),
     },
@@ -629,7 +635,14 @@ async function main(): Promise<number> {
  * the timers firing on a billing date. Each run closes the period (expiry), opens the next (grant) and continues
  * as new. Measured from T until every grant and expiry is in the ledger.
  */
-async function renew(client: Client, db: Knex, plans: PlanCatalogue, teams: string[], cpu: CpuByProcess) {
+async function renew(
+  client: Client,
+  db: Knex,
+  plans: PlanCatalogue,
+  teams: string[],
+  cpu: CpuByProcess,
+  killMidway?: () => Promise<{ name: string; downMs: number }>,
+) {
   const plan = plans.get(PLAN)!;
   const current = periodContaining(Date.now(), ANCHOR_DAY);
   const previous = previousPeriod(current, ANCHOR_DAY);
@@ -698,6 +711,7 @@ async function renew(client: Client, db: Knex, plans: PlanCatalogue, teams: stri
   await sleep(Math.max(0, instant - Date.now()));
   cpu.start();
   const marks = { allGrantsMs: NaN, allExpiriesMs: NaN };
+  let killing: Promise<{ name: string; downMs: number }> | undefined;
   let lastLog = Date.now();
   const deadline = Date.now() + Math.max(600_000, members.length * 500);
   for (;;) {
@@ -712,6 +726,7 @@ async function renew(client: Client, db: Knex, plans: PlanCatalogue, teams: stri
     const tt = Date.now() - instant;
     const grants = Number(row.grants);
     const expiries = Number(row.expiries);
+    if (killMidway && !killing && grants >= members.length / 3) killing = killMidway();
     if (grants >= members.length && Number.isNaN(marks.allGrantsMs)) marks.allGrantsMs = tt;
     if (expiries >= members.length && Number.isNaN(marks.allExpiriesMs)) marks.allExpiriesMs = tt;
     if (!Number.isNaN(marks.allGrantsMs) && !Number.isNaN(marks.allExpiriesMs)) break;
@@ -722,11 +737,12 @@ async function renew(client: Client, db: Knex, plans: PlanCatalogue, teams: stri
     if (Date.now() > deadline) throw new Error(`renewal incomplete: ${grants} grants, ${expiries} expiries`);
     await sleep(250);
   }
+  const killed = await killing;
   const cpuSeconds = cpu.stop();
   log(
     `renewal: all ${members.length} grants in ${(marks.allGrantsMs / 1000).toFixed(1)} s, expiries in ${(marks.allExpiriesMs / 1000).toFixed(1)} s`,
   );
-  return { members, ...marks, cpuSeconds };
+  return { members, ...marks, ...(killed ? { killed } : {}), cpuSeconds };
 }
 
 /** History events of the current run of a sample, and of the runs before it in the same period. */
