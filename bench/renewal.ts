@@ -18,13 +18,18 @@
  * renewal is the member workflow's own work and how much is what one workflow per member per period costs
  * Temporal at the least.
  *
+ * And the other shape of one workflow per member per period, priced the same way on the floor worker, for the
+ * capacity model (docs/capacity.md): a run's first task alone (every run above starts at T after its period end, so
+ * each includes one); a run that ends at its period end instead of continuing as new; the next period's run
+ * started by the member's first request (an update-with-start), beside the same Update to a running run.
+ *
  * Results in `bench/results/renewal-latest.json` (with the load average). Not a throughput figure: the machine may
  * be shared, read CPU per member, not wall time.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, type WorkflowHandle } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { createDb, migrateLatest } from '../src/db/knex';
 import { PlanCatalogue } from '../src/plans';
 import { connectClient, plainText, plainTextEnv, temporalSettings } from '../src/temporal/connection';
@@ -33,7 +38,7 @@ import { stopListWithSignals } from '../tools/procs';
 import { memberWorkflowId } from '../workflows/ids';
 import type { MemberIdentity } from '../workflows/member-credits/types';
 import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
-import { floorRenewalWorkflow } from './floor/workflows';
+import { bareUpdate, floorEndingWorkflow, floorRenewalWorkflow, floorStartedOnUseWorkflow } from './floor/workflows';
 import { CpuMeter, inPool, round } from './load';
 import { seedEndedPeriods } from './seed';
 import { root, startChild } from './stack';
@@ -187,12 +192,12 @@ async function main(): Promise<void> {
       { name: 'PostgreSQL', pid: stack.postgres!.pid!, tree: true },
     ]);
     const floorIds = members.map((m) => `bench-renewal-floor/${m.userId}`);
+    const carriedOf = (i: number) => carried.get(memberWorkflowId(members[i].teamId, members[i].userId));
     await startAtOneInstant(async (i, startDelay) => {
-      const m = members[i];
       await client.workflow.start(floorRenewalWorkflow, {
         workflowId: floorIds[i],
         taskQueue: FLOOR_QUEUE,
-        args: [{ periodEnd: previous.end, carried: carried.get(memberWorkflowId(m.teamId, m.userId)) }],
+        args: [{ periodEnd: previous.end, carried: carriedOf(i) }],
         startDelay,
       });
     });
@@ -209,6 +214,101 @@ async function main(): Promise<void> {
     );
     const floorLoadAtEnd = os.loadavg();
     log(`floor: ${describeCpu(floor.perMember)}`);
+
+    // ---- the other shape, priced on the same worker: bare workflows again ----
+    // (1) the first task alone: a run started at T whose period ends a month later. Every measurement above starts
+    //     its runs at T after their period end, so each includes one such task (a worker that no longer holds the
+    //     run in its cache pays it too: it replays the history first).
+    // A shape's runs are either started with the instant T as their delayed start ('at T'), or started or
+    // updated from here from T on, 20 requests at a time ('requests').
+    const shape = async (
+      name: string,
+      ids: string[],
+      how: 'at T' | 'requests',
+      start: (i: number, startDelay?: number) => Promise<void>,
+      done: () => Promise<true | string>,
+    ) => {
+      if (how === 'at T') await startAtOneInstant(start);
+      const measured = cpuPerMember(floorCpu, done, () => quiet(client, ids.slice(0, SAMPLE)));
+      if (how === 'requests') await inPool(ids, 20, (_, i) => start(i));
+      const result = await measured;
+      log(`${name}: ${describeCpu(result.perMember)}`);
+      return result;
+    };
+    const completed = (type: string, ids: string[]) => async () => {
+      const { count } = await client.workflow.count(`WorkflowType = '${type}' AND ExecutionStatus = 'Completed'`);
+      return count >= ids.length ? true : `${count} ${type} runs completed`;
+    };
+    const firstIds = members.map((m) => `bench-renewal-first/${m.userId}`);
+    // Running either way, so done when a sample spread over them all has the first task's five events.
+    const spread = Array.from({ length: SAMPLE }, (_, k) => firstIds[Math.floor((k * MEMBERS) / SAMPLE)]);
+    const firstTask = await shape(
+      'first task only',
+      spread,
+      'at T',
+      async (i, startDelay) => {
+        await client.workflow.start(floorEndingWorkflow, {
+          workflowId: firstIds[i],
+          taskQueue: FLOOR_QUEUE,
+          args: [{ periodEnd: current.end, carried: carriedOf(i) }],
+          startDelay,
+        });
+      },
+      async () => {
+        const d = await Promise.all(spread.map((id) => client.workflow.getHandle(id).describe()));
+        const started = d.filter((x) => (x.historyLength ?? 0) >= 5).length;
+        return started === SAMPLE ? true : `${started} of ${SAMPLE} sampled first tasks done`;
+      },
+    );
+    // (2) the run ends at its period end: the period timer's task completes it; nothing else at the instant.
+    const endingIds = members.map((m) => `bench-renewal-ending/${m.userId}`);
+    const ending = await shape(
+      'ending at the period end',
+      endingIds,
+      'at T',
+      async (i, startDelay) => {
+        await client.workflow.start(floorEndingWorkflow, {
+          workflowId: endingIds[i],
+          taskQueue: FLOOR_QUEUE,
+          args: [{ periodEnd: previous.end, carried: carriedOf(i) }],
+          startDelay,
+        });
+      },
+      completed('floorEndingWorkflow', endingIds),
+    );
+    // (3) the next period's run started by the member's first request (an update-with-start), and (4) for
+    //     comparison the same Update to the run once it is running (what a request costs today).
+    const usedIds = members.map((m) => `bench-renewal-used/${m.userId}`);
+    let updated = 0;
+    const startOnUse = await shape(
+      'started on use (update-with-start)',
+      usedIds,
+      'requests',
+      async (i) => {
+        await client.workflow.executeUpdateWithStart(bareUpdate, {
+          args: [carriedOf(i)],
+          startWorkflowOperation: new WithStartWorkflowOperation(floorStartedOnUseWorkflow, {
+            workflowId: usedIds[i],
+            taskQueue: FLOOR_QUEUE,
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            args: [{ periodEnd: current.end, carried: carriedOf(i) }],
+          }),
+        });
+        updated++;
+      },
+      async () => (updated >= MEMBERS ? true : `${updated} update-with-starts answered`),
+    );
+    let updatedAgain = 0;
+    const updateRunning = await shape(
+      'the same Update to the running run',
+      usedIds,
+      'requests',
+      async (i) => {
+        await client.workflow.getHandle(usedIds[i]).executeUpdate(bareUpdate, { args: [carriedOf(i)] });
+        updatedAgain++;
+      },
+      async () => (updatedAgain >= MEMBERS ? true : `${updatedAgain} Updates answered`),
+    );
 
     // ---- histories of the sample ----
     const totalCalls = statements.reduce((a, s) => a + s.calls, 0);
@@ -231,6 +331,19 @@ async function main(): Promise<void> {
         idleCpuSeconds: floor.idleSeconds,
         cpuMsPerMember: floor.perMember,
       },
+      shapes: {
+        what: 'bare workflows on the floor worker (bench/floor/workflows.ts). Every "at T" run starts at T, after its period end, so it includes one first task: firstTask prices it; a worker that no longer caches the run pays about as much (a replay) at a real billing date',
+        firstTask: firstTask.perMember,
+        endingAtPeriodEnd: ending.perMember,
+        startedOnUse: startOnUse.perMember,
+        updateToRunningRun: updateRunning.perMember,
+        withoutTheFirstTask: {
+          renewal: minus(renewal.perMember, firstTask.perMember),
+          continueAsNewChain: minus(floor.perMember, firstTask.perMember),
+          endingAtPeriodEnd: minus(ending.perMember, firstTask.perMember),
+        },
+        startOnUseAboveAnUpdate: minus(startOnUse.perMember, updateRunning.perMember),
+      },
       renewalToFloor: Object.fromEntries(
         Object.entries(renewal.perMember).map(([k, v]) => [
           k,
@@ -250,13 +363,19 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
     log(
       `CPU per member: renewal ${describeCpu(renewal.perMember)}; floor ${describeCpu(floor.perMember)}; ` +
-        `renewal/floor ${result.renewalToFloor.total}×; load average ${loadAtT.map((l) => l.toFixed(2)).join(' ')} ` +
+        `renewal/floor ${result.renewalToFloor.total}×; ending at the period end ${ending.perMember.total} ms, ` +
+        `started on use ${startOnUse.perMember.total} ms (an Update to a running run ${updateRunning.perMember.total} ms), ` +
+        `first task ${firstTask.perMember.total} ms; load average ${loadAtT.map((l) => l.toFixed(2)).join(' ')} ` +
         `at T, ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} at the end`,
     );
   } finally {
     await stopAll();
   }
 }
+
+/** a − b by process, rounded. */
+const minus = (a: Record<string, number>, b: Record<string, number>) =>
+  Object.fromEntries(Object.entries(a).map(([k, v]) => [k, round(v - (b[k] ?? 0), 1)]));
 
 const describeCpu = (perMember: Record<string, number>) =>
   Object.entries(perMember)

@@ -46,3 +46,20 @@ export async function floorRenewalWorkflow(period: FloorPeriod): Promise<void> {
 }
 
 const MONTH_MS = 30 * 24 * 3_600_000;
+
+/**
+ * The other shape of one workflow per member per period, for `npm run bench:renewal` to price beside the chain:
+ * the run ends at its period end (one task: the timer's) and nothing starts the next one at the instant.
+ */
+export async function floorEndingWorkflow(period: FloorPeriod): Promise<void> {
+  await sleep(Math.max(0, period.periodEnd - Date.now()));
+}
+
+/**
+ * ...and, in that shape, the next period's run started by the member's first request: an update-with-start whose
+ * Update (the lease request's place) answers at once; the run then waits for its period end a month away.
+ */
+export async function floorStartedOnUseWorkflow(period: FloorPeriod): Promise<void> {
+  setHandler(bareUpdate, () => null);
+  await sleep(Math.max(0, period.periodEnd - Date.now()));
+}
