@@ -191,36 +191,10 @@ async function main(): Promise<void> {
       { name: 'Temporal server', pid: stack.temporal!.pid },
       { name: 'PostgreSQL', pid: stack.postgres!.pid!, tree: true },
     ]);
-    const floorIds = members.map((m) => `bench-renewal-floor/${m.userId}`);
     const carriedOf = (i: number) => carried.get(memberWorkflowId(members[i].teamId, members[i].userId));
-    await startAtOneInstant(async (i, startDelay) => {
-      await client.workflow.start(floorRenewalWorkflow, {
-        workflowId: floorIds[i],
-        taskQueue: FLOOR_QUEUE,
-        args: [{ periodEnd: previous.end, carried: carriedOf(i) }],
-        startDelay,
-      });
-    });
-    const floorLoadAtT = os.loadavg();
-    const floor = await cpuPerMember(
-      floorCpu,
-      async () => {
-        const { count } = await client.workflow.count(
-          `WorkflowType = 'floorRenewalWorkflow' AND ExecutionStatus = 'ContinuedAsNew'`,
-        );
-        return count >= MEMBERS ? true : `${count} floor runs continued as new`;
-      },
-      () => quiet(client, floorIds.slice(0, SAMPLE)),
-    );
-    const floorLoadAtEnd = os.loadavg();
-    log(`floor: ${describeCpu(floor.perMember)}`);
-
-    // ---- the other shape, priced on the same worker: bare workflows again ----
-    // (1) the first task alone: a run started at T whose period ends a month later. Every measurement above starts
-    //     its runs at T after their period end, so each includes one such task (a worker that no longer holds the
-    //     run in its cache pays it too: it replays the history first).
-    // A shape's runs are either started with the instant T as their delayed start ('at T'), or started or
-    // updated from here from T on, 20 requests at a time ('requests').
+    // Each shape below is a set of bare workflows, one per member, measured like the renewal: started with the
+    // instant T as their delayed start ('at T'), or started or updated from here from T on, 20 requests at a time
+    // ('requests'); CPU per member until `done`, the load average at T and at the end.
     const shape = async (
       name: string,
       ids: string[],
@@ -229,16 +203,39 @@ async function main(): Promise<void> {
       done: () => Promise<true | string>,
     ) => {
       if (how === 'at T') await startAtOneInstant(start);
+      const atT = os.loadavg();
       const measured = cpuPerMember(floorCpu, done, () => quiet(client, ids.slice(0, SAMPLE)));
       if (how === 'requests') await inPool(ids, 20, (_, i) => start(i));
-      const result = await measured;
+      const result = { ...(await measured), loadAverage: { atT, atEnd: os.loadavg() } };
       log(`${name}: ${describeCpu(result.perMember)}`);
       return result;
     };
-    const completed = (type: string, ids: string[]) => async () => {
-      const { count } = await client.workflow.count(`WorkflowType = '${type}' AND ExecutionStatus = 'Completed'`);
-      return count >= ids.length ? true : `${count} ${type} runs completed`;
+    const ended = (type: string, status: 'ContinuedAsNew' | 'Completed') => async () => {
+      const { count } = await client.workflow.count(`WorkflowType = '${type}' AND ExecutionStatus = '${status}'`);
+      return count >= MEMBERS ? true : `${count} ${type} runs ${status}`;
     };
+
+    // The floor of today's shape: the period timer, continue-as-new, the next run's timer.
+    const floorIds = members.map((m) => `bench-renewal-floor/${m.userId}`);
+    const floor = await shape(
+      'floor',
+      floorIds,
+      'at T',
+      async (i, startDelay) => {
+        await client.workflow.start(floorRenewalWorkflow, {
+          workflowId: floorIds[i],
+          taskQueue: FLOOR_QUEUE,
+          args: [{ periodEnd: previous.end, carried: carriedOf(i) }],
+          startDelay,
+        });
+      },
+      ended('floorRenewalWorkflow', 'ContinuedAsNew'),
+    );
+
+    // ---- the other shape, priced on the same worker ----
+    // (1) the first task alone: a run started at T whose period ends a month later. Every measurement above starts
+    //     its runs at T after their period end, so each includes one such task (a worker that no longer holds the
+    //     run in its cache pays about as much at a billing date: it replays the history first).
     const firstIds = members.map((m) => `bench-renewal-first/${m.userId}`);
     // Running either way, so done when a sample spread over them all has the first task's five events.
     const spread = Array.from({ length: SAMPLE }, (_, k) => firstIds[Math.floor((k * MEMBERS) / SAMPLE)]);
@@ -274,7 +271,7 @@ async function main(): Promise<void> {
           startDelay,
         });
       },
-      completed('floorEndingWorkflow', endingIds),
+      ended('floorEndingWorkflow', 'Completed'),
     );
     // (3) the next period's run started by the member's first request (an update-with-start), and (4) for
     //     comparison the same Update to the run once it is running (what a request costs today).
@@ -325,7 +322,7 @@ async function main(): Promise<void> {
       historyPerMember: history,
       floor: {
         what: 'the same members as bare workflows (bench/floor/workflows.ts floorRenewalWorkflow): timer, continue-as-new with the same input, the next run starting its timer',
-        loadAverage: { atT: floorLoadAtT, atEnd: floorLoadAtEnd },
+        loadAverage: floor.loadAverage,
         renewedMs: floor.doneMs,
         cpuSeconds: floor.busySeconds,
         idleCpuSeconds: floor.idleSeconds,
