@@ -3,7 +3,8 @@
  * costs on this server and worker (admission, workflow task, history), with no state, no validator and no
  * activity. Like the member workflow it continues as new when the server suggests it (the server caps a run
  * at 2,000 Updates by default), so a long benchmark never hits that cap. Bench-only: the real worker never
- * loads this bundle. `floorRenewalWorkflow` below is the same for the renewal.
+ * loads this bundle. `floorRenewalWorkflow` below is the same for the renewal, and the two after it price the other
+ * shape of one workflow per member per period (`npm run bench:renewal`, docs/capacity.md).
  */
 import {
   allHandlersFinished,
