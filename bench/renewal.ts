@@ -38,7 +38,13 @@ import { stopListWithSignals } from '../tools/procs';
 import { memberWorkflowId } from '../workflows/ids';
 import type { MemberIdentity } from '../workflows/member-credits/types';
 import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
-import { bareUpdate, floorEndingWorkflow, floorRenewalWorkflow, floorStartedOnUseWorkflow } from './floor/workflows';
+import {
+  bareUpdate,
+  type FloorPeriod,
+  floorEndingWorkflow,
+  floorRenewalWorkflow,
+  floorStartedOnUseWorkflow,
+} from './floor/workflows';
 import { CpuMeter, inPool, round } from './load';
 import { seedEndedPeriods } from './seed';
 import { root, startChild } from './stack';
@@ -210,6 +216,17 @@ async function main(): Promise<void> {
       log(`${name}: ${describeCpu(result.perMember)}`);
       return result;
     };
+    /** Starts bare workflow i of `ids` with its period ending at `periodEnd` (and the member's carried bytes). */
+    const startBare =
+      (workflow: (period: FloorPeriod) => Promise<void>, ids: string[], periodEnd: number) =>
+      async (i: number, startDelay?: number) => {
+        await client.workflow.start(workflow, {
+          workflowId: ids[i],
+          taskQueue: FLOOR_QUEUE,
+          args: [{ periodEnd, carried: carriedOf(i) }],
+          startDelay,
+        });
+      };
     const ended = (type: string, status: 'ContinuedAsNew' | 'Completed') => async () => {
       const { count } = await client.workflow.count(`WorkflowType = '${type}' AND ExecutionStatus = '${status}'`);
       return count >= MEMBERS ? true : `${count} ${type} runs ${status}`;
@@ -221,14 +238,7 @@ async function main(): Promise<void> {
       'floor',
       floorIds,
       'at T',
-      async (i, startDelay) => {
-        await client.workflow.start(floorRenewalWorkflow, {
-          workflowId: floorIds[i],
-          taskQueue: FLOOR_QUEUE,
-          args: [{ periodEnd: previous.end, carried: carriedOf(i) }],
-          startDelay,
-        });
-      },
+      startBare(floorRenewalWorkflow, floorIds, previous.end),
       ended('floorRenewalWorkflow', 'ContinuedAsNew'),
     );
 
@@ -243,14 +253,7 @@ async function main(): Promise<void> {
       'first task only',
       spread,
       'at T',
-      async (i, startDelay) => {
-        await client.workflow.start(floorEndingWorkflow, {
-          workflowId: firstIds[i],
-          taskQueue: FLOOR_QUEUE,
-          args: [{ periodEnd: current.end, carried: carriedOf(i) }],
-          startDelay,
-        });
-      },
+      startBare(floorEndingWorkflow, firstIds, current.end),
       async () => {
         const d = await Promise.all(spread.map((id) => client.workflow.getHandle(id).describe()));
         const started = d.filter((x) => (x.historyLength ?? 0) >= 5).length;
@@ -263,14 +266,7 @@ async function main(): Promise<void> {
       'ending at the period end',
       endingIds,
       'at T',
-      async (i, startDelay) => {
-        await client.workflow.start(floorEndingWorkflow, {
-          workflowId: endingIds[i],
-          taskQueue: FLOOR_QUEUE,
-          args: [{ periodEnd: previous.end, carried: carriedOf(i) }],
-          startDelay,
-        });
-      },
+      startBare(floorEndingWorkflow, endingIds, previous.end),
       ended('floorEndingWorkflow', 'Completed'),
     );
     // (3) the next period's run started by the member's first request (an update-with-start), and (4) for
