@@ -200,18 +200,21 @@ async function main(): Promise<void> {
     const carriedOf = (i: number) => carried.get(memberWorkflowId(members[i].teamId, members[i].userId));
     // Each shape below is a set of bare workflows, one per member, measured like the renewal: started with the
     // instant T as their delayed start ('at T'), or started or updated from here from T on, 20 requests at a time
-    // ('requests'); CPU per member until `done`, the load average at T and at the end.
+    // ('requests'); CPU per member until `done` (for requests: until every one is answered), the load average at
+    // T and at the end.
     const shape = async (
       name: string,
       ids: string[],
       how: 'at T' | 'requests',
       start: (i: number, startDelay?: number) => Promise<void>,
-      done: () => Promise<true | string>,
+      done?: () => Promise<true | string>,
     ) => {
+      let answered = 0;
+      const allAnswered = async () => (answered >= ids.length ? true : `${answered} of ${ids.length} answered`);
       if (how === 'at T') await startAtOneInstant(start);
       const atT = os.loadavg();
-      const measured = cpuPerMember(floorCpu, done, () => quiet(client, ids.slice(0, SAMPLE)));
-      if (how === 'requests') await inPool(ids, 20, (_, i) => start(i));
+      const measured = cpuPerMember(floorCpu, done ?? allAnswered, () => quiet(client, ids.slice(0, SAMPLE)));
+      if (how === 'requests') await inPool(ids, 20, (_, i) => start(i).then(() => void answered++));
       const result = { ...(await measured), loadAverage: { atT, atEnd: os.loadavg() } };
       log(`${name}: ${describeCpu(result.perMember)}`);
       return result;
@@ -272,36 +275,20 @@ async function main(): Promise<void> {
     // (3) the next period's run started by the member's first request (an update-with-start), and (4) for
     //     comparison the same Update to the run once it is running (what a request costs today).
     const usedIds = members.map((m) => `bench-renewal-used/${m.userId}`);
-    let updated = 0;
-    const startOnUse = await shape(
-      'started on use (update-with-start)',
-      usedIds,
-      'requests',
-      async (i) => {
-        await client.workflow.executeUpdateWithStart(bareUpdate, {
-          args: [carriedOf(i)],
-          startWorkflowOperation: new WithStartWorkflowOperation(floorStartedOnUseWorkflow, {
-            workflowId: usedIds[i],
-            taskQueue: FLOOR_QUEUE,
-            workflowIdConflictPolicy: 'USE_EXISTING',
-            args: [{ periodEnd: current.end, carried: carriedOf(i) }],
-          }),
-        });
-        updated++;
-      },
-      async () => (updated >= MEMBERS ? true : `${updated} update-with-starts answered`),
-    );
-    let updatedAgain = 0;
-    const updateRunning = await shape(
-      'the same Update to the running run',
-      usedIds,
-      'requests',
-      async (i) => {
-        await client.workflow.getHandle(usedIds[i]).executeUpdate(bareUpdate, { args: [carriedOf(i)] });
-        updatedAgain++;
-      },
-      async () => (updatedAgain >= MEMBERS ? true : `${updatedAgain} Updates answered`),
-    );
+    const startOnUse = await shape('started on use (update-with-start)', usedIds, 'requests', async (i) => {
+      await client.workflow.executeUpdateWithStart(bareUpdate, {
+        args: [carriedOf(i)],
+        startWorkflowOperation: new WithStartWorkflowOperation(floorStartedOnUseWorkflow, {
+          workflowId: usedIds[i],
+          taskQueue: FLOOR_QUEUE,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          args: [{ periodEnd: current.end, carried: carriedOf(i) }],
+        }),
+      });
+    });
+    const updateRunning = await shape('the same Update to the running run', usedIds, 'requests', async (i) => {
+      await client.workflow.getHandle(usedIds[i]).executeUpdate(bareUpdate, { args: [carriedOf(i)] });
+    });
 
     // ---- histories of the sample ----
     const totalCalls = statements.reduce((a, s) => a + s.calls, 0);
