@@ -15,7 +15,10 @@
  *    (in the ledger more than told), `overspent` (credits used past allowance + purchases).
  * 4. SOAK_RENEWALS members (default = members) whose periods end at one instant (see `renew`; with
  *    SOAK_KILL_IN_RENEWAL=1 worker-2 is SIGKILLed a third of the way through), the time until
- *    every one has its new grant and expiry, and the reconciliation over them.
+ *    every one has its new grant and expiry and has continued as new, and the reconciliation over them.
+ * 5. The renewal's floor: as many bare workflows through the same billing date on the same Temporal (see
+ *    `renewalFloor`), measured the same way, so `renewalCpuMsPerMember` is printed beside what one workflow per
+ *    member per period costs with none of the member workflow's own work.
  * Results: bench/results/soak-latest.json (machine described) and a summary printed. Exit 1 on any difference.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,8 +36,10 @@ import { periodContaining, previousPeriod } from '../workflows/domain/periods';
 import { memberWorkflowId, DEFAULT_TASK_QUEUE } from '../workflows/ids';
 import type { MemberIdentity } from '../workflows/member-credits/types';
 import { memberCreditsWorkflow } from '../workflows/member-credits/workflow';
+import { floorRenewalWorkflow } from './floor/workflows';
 import { inPool, percentile, round } from './load';
 import { seedEndedPeriods } from './seed';
+import { type ChildService, startChild } from './stack';
 
 const started = Date.now();
 const log = (msg: string) => console.log(`[soak ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
@@ -263,13 +268,14 @@ async function main(): Promise<number> {
     `target ${t.apiUrl} (${t.cluster ? `npm run cluster, ${t.cluster.historyShards} history shards` : 'given'}); ` +
       `${MEMBERS} members over ${TEAMS} teams, ${OPS_PER_MEMBER} operations a member, ${AGENTS} agents, ${RENEWALS} renewals; run ${RUN}`,
   );
-  const cpu = new CpuByProcess(() => {
+  const clusterProcesses = () => {
     const out: Record<string, { pid: number; tree: boolean }> = {};
     const state = t.cluster ? readClusterState() : undefined;
     for (const [k, pid] of Object.entries(state?.pids ?? {})) out[k] = { pid, tree: false };
     for (const [k, pid] of Object.entries(state?.treePids ?? {})) out[k] = { pid, tree: true };
     return out;
-  });
+  };
+  const cpu = new CpuByProcess(clusterProcesses);
   const dbBytesBefore = await databaseBytes(db);
 
   // ---- 1. teams, members, tokens ----
@@ -531,6 +537,8 @@ async function main(): Promise<number> {
   const renewal = await renew(client, db, plans, teams, cpu, killInRenewal);
   const renewed = renewal.members;
   const renewalCheck = await check(renewed, 'renewal');
+  // ---- 5. the renewal's floor: as many bare workflows through the same billing date ----
+  const floor = await renewalFloor(client, t.temporalEnv, clusterProcesses, renewal);
 
   // ---- results ----
   const storage = await storagePerMember(db, MEMBERS + RENEWALS, dbBytesBefore);
@@ -538,9 +546,18 @@ async function main(): Promise<number> {
   const perConsumption = Object.fromEntries(
     Object.entries(dayCpu).map(([k, v]) => [k, round((v * 1000) / Math.max(1, totalOps), 2)]),
   );
-  const renewalCpuTotal = Object.entries(renewal.cpuSeconds)
-    .filter(([k]) => k !== 'soak (this process)')
-    .reduce((s, [, v]) => s + v, 0);
+  /** CPU ms per member of every measured process but this one. */
+  const perMember = (cpuSeconds: Record<string, number>, n: number) =>
+    round(
+      (Object.entries(cpuSeconds)
+        .filter(([k]) => k !== 'soak (this process)')
+        .reduce((s, [, v]) => s + v, 0) *
+        1000) /
+        n,
+      1,
+    );
+  const renewalCpuMsPerMember = perMember(renewal.cpuSeconds, renewed.length);
+  const floorCpuMsPerMember = perMember(floor.cpuSeconds, floor.members);
   const results = {
     date: new Date().toISOString(),
     machine: {
@@ -584,11 +601,21 @@ async function main(): Promise<number> {
       members: renewed.length,
       allGrantsMs: renewal.allGrantsMs,
       allExpiriesMs: renewal.allExpiriesMs,
+      allContinuedMs: renewal.allContinuedMs,
       ...(renewal.killed ? { killed: renewal.killed } : {}),
       cpuSeconds: renewal.cpuSeconds,
-      renewalCpuMsPerMember: round((renewalCpuTotal * 1000) / renewed.length, 1),
+      renewalCpuMsPerMember,
+      floor: {
+        what: 'as many bare workflows (bench/floor/workflows.ts floorRenewalWorkflow: timer, continue-as-new with the member state, the next run starting its timer) on two floor workers, due at one instant, measured as the renewal: every process from T until every run has continued as new',
+        members: floor.members,
+        allContinuedMs: floor.allContinuedMs,
+        cpuSeconds: floor.cpuSeconds,
+        cpuMsPerMember: floorCpuMsPerMember,
+      },
+      renewalToFloor: round(renewalCpuMsPerMember / floorCpuMsPerMember, 2),
     },
-    renewalCpuMsPerMember: round((renewalCpuTotal * 1000) / renewed.length, 1),
+    renewalCpuMsPerMember,
+    renewalFloorCpuMsPerMember: floorCpuMsPerMember,
     storage,
     temporalHistoryEventsPerMemberPeriod: historySample,
     reconciliation: { day: dayCheck, renewal: renewalCheck },
@@ -598,7 +625,8 @@ async function main(): Promise<number> {
   log(
     `members ${results.members}; lost ${results.lost}, duplicated ${results.duplicated}, overspent ${results.overspent}, ` +
       `reconciliation differences ${results.reconciliationDifferences}; renewal of ${renewed.length} in ` +
-      `${(renewal.allGrantsMs / 1000).toFixed(1)} s, ${results.renewalCpuMsPerMember} ms CPU a member; bench/results/soak-latest.json`,
+      `${(renewal.allGrantsMs / 1000).toFixed(1)} s, ${renewalCpuMsPerMember} ms CPU a member (its floor, bare ` +
+      `workflows: ${floorCpuMsPerMember} ms; ${results.renewal.renewalToFloor}x); bench/results/soak-latest.json`,
   );
   await connection.close();
   await db.destroy();
@@ -633,7 +661,8 @@ async function main(): Promise<number> {
  * holds at the end of its period (the previous period: its grant and some use already in the ledger) and its
  * workflow a delayed start at one instant T: the server hands the workers every first task at T, as it hands out
  * the timers firing on a billing date. Each run closes the period (expiry), opens the next (grant) and continues
- * as new. Measured from T until every grant and expiry is in the ledger.
+ * as new. Measured from T until every grant and expiry is in the ledger and every run has continued as new (as the
+ * server's visibility counts them, which is how `renewalFloor` knows its bare runs are through).
  */
 async function renew(
   client: Client,
@@ -703,6 +732,7 @@ async function renew(
   log(
     `renewal: starting ${members.length} workflows, all runnable at ${new Date(instant).toISOString()} (in ${(leadMs / 1000).toFixed(0)} s)…`,
   );
+  const continuedBefore = await continuedAsNew(client, 'memberCreditsWorkflow');
   await inPool(members, 50, (m) => startOne(m, instant));
   if (Date.now() > instant - 200) {
     // Not fatal: the later starts were runnable at once instead of at T, so the renewals spread a little.
@@ -710,7 +740,7 @@ async function renew(
   }
   await sleep(Math.max(0, instant - Date.now()));
   cpu.start();
-  const marks = { allGrantsMs: NaN, allExpiriesMs: NaN };
+  const marks = { allGrantsMs: NaN, allExpiriesMs: NaN, allContinuedMs: NaN };
   let killing: Promise<{ name: string; downMs: number }> | undefined;
   let lastLog = Date.now();
   const deadline = Date.now() + Math.max(600_000, members.length * 500);
@@ -729,7 +759,14 @@ async function renew(
     if (killMidway && !killing && grants >= members.length / 3) killing = killMidway();
     if (grants >= members.length && Number.isNaN(marks.allGrantsMs)) marks.allGrantsMs = tt;
     if (expiries >= members.length && Number.isNaN(marks.allExpiriesMs)) marks.allExpiriesMs = tt;
-    if (!Number.isNaN(marks.allGrantsMs) && !Number.isNaN(marks.allExpiriesMs)) break;
+    // Visibility is only asked once the ledger is complete (a count every 250 ms would cost the measured processes).
+    if (!Number.isNaN(marks.allGrantsMs) && !Number.isNaN(marks.allExpiriesMs)) {
+      if ((await continuedAsNew(client, 'memberCreditsWorkflow')) - continuedBefore >= members.length) {
+        marks.allContinuedMs = Date.now() - instant;
+        break;
+      }
+      await sleep(750);
+    }
     if (Date.now() - lastLog > 10_000) {
       log(`  renewal: ${grants} grants, ${expiries} expiries after ${(tt / 1000).toFixed(0)} s`);
       lastLog = Date.now();
@@ -740,9 +777,104 @@ async function renew(
   const killed = await killing;
   const cpuSeconds = cpu.stop();
   log(
-    `renewal: all ${members.length} grants in ${(marks.allGrantsMs / 1000).toFixed(1)} s, expiries in ${(marks.allExpiriesMs / 1000).toFixed(1)} s`,
+    `renewal: all ${members.length} grants in ${(marks.allGrantsMs / 1000).toFixed(1)} s, expiries in ` +
+      `${(marks.allExpiriesMs / 1000).toFixed(1)} s, every run continued as new in ${(marks.allContinuedMs / 1000).toFixed(1)} s`,
   );
-  return { members, ...marks, ...(killed ? { killed } : {}), cpuSeconds };
+  const carriedInOrder = members.map((m) => carried.get(memberWorkflowId(m.teamId, m.userId)));
+  return {
+    members,
+    ...marks,
+    ...(killed ? { killed } : {}),
+    cpuSeconds,
+    leadMs,
+    periodEnd: previous.end,
+    carriedInOrder,
+  };
+}
+
+/** Runs of a workflow type that have continued as new, as the server's visibility counts them. */
+async function continuedAsNew(client: Client, type: string): Promise<number> {
+  return (await client.workflow.count(`WorkflowType = '${type}' AND ExecutionStatus = 'ContinuedAsNew'`)).count;
+}
+
+/**
+ * The renewal's floor on the same topology, measured the same way: as many bare workflows
+ * (bench/floor/workflows.ts `floorRenewalWorkflow`: the period timer, continue-as-new with the member's carried
+ * state, the next run's timer), run by two floor workers started here on a task queue of their own, due at one
+ * instant T with the renewal's lead, CPU of every process from T until every run has continued as new. What one
+ * workflow per member per period costs this Temporal and this SDK at a billing date with none of the member
+ * workflow's own work: the part of `renewalCpuMsPerMember` no change to the member workflow can remove. The bare
+ * runs are terminated after (their next timers are a month away).
+ */
+async function renewalFloor(
+  client: Client,
+  temporalEnv: NodeJS.ProcessEnv,
+  processes: () => Record<string, { pid: number; tree: boolean }>,
+  renewal: { leadMs: number; periodEnd: number; carriedInOrder: unknown[] },
+) {
+  const n = renewal.carriedInOrder.length;
+  const taskQueue = `soak-floor-${RUN}`;
+  const logDir = path.join(root, '.data', 'soak');
+  mkdirSync(logDir, { recursive: true });
+  const workers: ChildService[] = [];
+  try {
+    for (const k of [1, 2]) {
+      workers.push(
+        await startChild({
+          name: `floor worker ${k}`,
+          script: 'bench/floor/worker.ts',
+          env: { ...process.env, ...temporalEnv, TEMPORAL_TASK_QUEUE: taskQueue },
+          logFile: path.join(logDir, `floor-worker-${k}.log`),
+          ready: /worker polling task queue/,
+          log,
+        }),
+      );
+    }
+    const ids = Array.from({ length: n }, (_, i) => `soak-${RUN}-floor/${i}`);
+    const before = await continuedAsNew(client, 'floorRenewalWorkflow');
+    const instant = Date.now() + renewal.leadMs;
+    log(`floor: starting ${n} bare workflows, all runnable at ${new Date(instant).toISOString()}…`);
+    await inPool(ids, 50, (workflowId, i) =>
+      client.workflow.start(floorRenewalWorkflow, {
+        workflowId,
+        taskQueue,
+        args: [{ periodEnd: renewal.periodEnd, carried: renewal.carriedInOrder[i] }],
+        startDelay: Math.max(1, instant - Date.now()),
+      }),
+    );
+    if (Date.now() > instant - 200)
+      log(`floor: the starts ended ${((Date.now() - instant) / 1000).toFixed(1)} s after T`);
+    await sleep(Math.max(0, instant - Date.now()));
+    const cpu = new CpuByProcess(() => ({
+      ...processes(),
+      ...Object.fromEntries(workers.map((w, k) => [`floor-worker-${k + 1}`, { pid: w.pid, tree: false }])),
+    }));
+    cpu.start();
+    const deadline = Date.now() + Math.max(600_000, n * 500);
+    let lastLog = Date.now();
+    for (;;) {
+      const done = (await continuedAsNew(client, 'floorRenewalWorkflow')) - before;
+      if (done >= n) break;
+      if (Date.now() - lastLog > 10_000) {
+        log(`  floor: ${done} of ${n} continued as new after ${((Date.now() - instant) / 1000).toFixed(0)} s`);
+        lastLog = Date.now();
+      }
+      if (Date.now() > deadline) throw new Error(`floor incomplete: ${done} of ${n} continued as new`);
+      await sleep(1000);
+    }
+    const allContinuedMs = Date.now() - instant;
+    const cpuSeconds = cpu.stop();
+    log(`floor: every one of ${n} runs continued as new in ${(allContinuedMs / 1000).toFixed(1)} s`);
+    await inPool(ids, 50, (id) =>
+      client.workflow
+        .getHandle(id)
+        .terminate('soak: floor measured')
+        .catch(() => undefined),
+    );
+    return { members: n, allContinuedMs, cpuSeconds };
+  } finally {
+    for (const w of workers) await w.stop();
+  }
 }
 
 /** History events of the current run of a sample, and of the runs before it in the same period. */
