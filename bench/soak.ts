@@ -483,14 +483,32 @@ async function main(): Promise<number> {
       duplicated: 0,
       overspent: 0,
       samples: [] as string[],
+      queriesRepeated: 0,
     };
     let checked = 0;
+    // A query waits for the run's pending workflow task; right after the renewal the next runs' first tasks can
+    // still be queued behind thousands of others, and the query times out. Asked again (a read), for as long as
+    // the backlog could take.
+    const reconcile = async (m: Member) => {
+      const deadline = Date.now() + Math.max(600_000, list.length * 100);
+      for (;;) {
+        try {
+          return await reconcileMember({ db, client }, m.teamId, m.userId);
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          const cause = (err as { cause?: { message?: string } }).cause?.message ?? '';
+          if (result.queriesRepeated++ === 0)
+            log(`  ${what}: a query failed (${(err as Error).message}: ${cause}); asking again`);
+          await sleep(2_000);
+        }
+      }
+    };
     await inPool(list, 16, async (m) => {
-      let r = await reconcileMember({ db, client }, m.teamId, m.userId);
+      let r = await reconcile(m);
       // Records still being written: wait (the work left scales with what is pending).
       for (let waited = 0; r.workflow.pendingRecords > 0 && waited < 600; waited++) {
         await sleep(500);
-        r = await reconcileMember({ db, client }, m.teamId, m.userId);
+        r = await reconcile(m);
       }
       const note = (s: string) => result.samples.length < 10 && result.samples.push(`${m.teamId}/${m.userId}: ${s}`);
       if (r.differences.length > 0) {
@@ -521,7 +539,8 @@ async function main(): Promise<number> {
     });
     log(
       `reconciliation (${what}) over ${list.length} members in ${((performance.now() - checkStarted) / 1000).toFixed(1)} s: ` +
-        `${result.differences} with differences, ${result.lost} lost, ${result.duplicated} duplicated, ${result.overspent} overspent`,
+        `${result.differences} with differences, ${result.lost} lost, ${result.duplicated} duplicated, ${result.overspent} overspent` +
+        (result.queriesRepeated ? `; ${result.queriesRepeated} queries asked again` : ''),
     );
     for (const s of result.samples) log(`    ${s}`);
     return result;
