@@ -297,7 +297,7 @@ function toCreditsError(err: unknown): CreditsError | undefined {
 }
 
 /** The gRPC status behind a client error (a ServiceError keeps it in its cause). */
-function grpcCode(err: unknown): number | undefined {
+export function grpcCode(err: unknown): number | undefined {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     if (isGrpcServiceError(e)) return e.code;
   }
