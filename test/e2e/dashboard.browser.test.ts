@@ -381,7 +381,17 @@ describe('dashboard in a browser', () => {
       const waitRows = async (expected: string[]) => {
         const until = Date.now() + UI_TIMEOUT;
         while (JSON.stringify(await rows()) !== JSON.stringify(expected)) {
-          if (Date.now() > until) throw new Error(`rows ${JSON.stringify(await rows())}, expected ${expected}`);
+          if (Date.now() > until) {
+            // What the page showed besides, so a failure on a busy machine says which way it went.
+            const banner = (await page.getByTestId('error-banner').isVisible())
+              ? await page.getByTestId('error-banner').textContent()
+              : 'none';
+            throw new Error(
+              `rows ${JSON.stringify(await rows())}, expected ${expected}; page info ` +
+                `"${await page.getByTestId('page-info').textContent()}", error banner: ${banner}; ` +
+                `failed requests ${JSON.stringify(problems.failedRequests)}, page errors ${JSON.stringify(problems.errors)}`,
+            );
+          }
           await page.waitForTimeout(50);
         }
       };
