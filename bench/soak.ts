@@ -728,15 +728,6 @@ async function renew(
     `renewal: ${members.length} members seeded with their previous period in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`,
   );
   // T is after the last start: the time a call takes is measured on 200 describes, with a wide margin for starts.
-  const startOne = (m: Member, instant: number) => {
-    const workflowId = memberWorkflowId(m.teamId, m.userId);
-    return client.workflow.start(memberCreditsWorkflow, {
-      workflowId,
-      taskQueue: process.env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE,
-      args: [{ ...identity(m), carried: carried.get(workflowId) }],
-      startDelay: Math.max(1, instant - Date.now()),
-    });
-  };
   const probe = members.slice(0, Math.min(200, members.length));
   const probeStarted = Date.now();
   await inPool(probe, 50, (m) =>
@@ -748,17 +739,16 @@ async function renew(
   const msPerCall = (Date.now() - probeStarted) / probe.length;
   // A start writes a run where a describe only reads one: on the cluster a start took 5–10 times as long.
   const leadMs = Math.round(10_000 + 15 * msPerCall * members.length);
-  const instant = Date.now() + leadMs;
-  log(
-    `renewal: starting ${members.length} workflows, all runnable at ${new Date(instant).toISOString()} (in ${(leadMs / 1000).toFixed(0)} s)…`,
-  );
   const continuedBefore = await continuedAsNew(client, 'memberCreditsWorkflow');
-  await inPool(members, 50, (m) => startOne(m, instant));
-  if (Date.now() > instant - 200) {
-    // Not fatal: the later starts were runnable at once instead of at T, so the renewals spread a little.
-    log(`renewal: the starts ended ${((Date.now() - instant) / 1000).toFixed(1)} s after T (planned: before)`);
-  }
-  await sleep(Math.max(0, instant - Date.now()));
+  const instant = await startAtOneInstant('renewal', members.length, leadMs, (i, startDelay) => {
+    const workflowId = memberWorkflowId(members[i].teamId, members[i].userId);
+    return client.workflow.start(memberCreditsWorkflow, {
+      workflowId,
+      taskQueue: process.env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE,
+      args: [{ ...identity(members[i]), carried: carried.get(workflowId) }],
+      startDelay,
+    });
+  });
   cpu.start();
   const marks = { allGrantsMs: NaN, allExpiriesMs: NaN, allContinuedMs: NaN };
   let killing: Promise<{ name: string; downMs: number }> | undefined;
@@ -812,6 +802,32 @@ async function renew(
   };
 }
 
+/**
+ * Starts n workflows (`start(i, startDelay)`, 50 at a time) all runnable at one instant `leadMs` from now, and
+ * waits for that instant, which it returns. Starts that end after it are not fatal: those runs were runnable at
+ * once instead of at T, so the work spreads a little (said in the log).
+ */
+async function startAtOneInstant(
+  what: string,
+  n: number,
+  leadMs: number,
+  start: (i: number, startDelayMs: number) => Promise<unknown>,
+): Promise<number> {
+  const instant = Date.now() + leadMs;
+  log(
+    `${what}: starting ${n} workflows, all runnable at ${new Date(instant).toISOString()} (in ${(leadMs / 1000).toFixed(0)} s)…`,
+  );
+  await inPool(
+    Array.from({ length: n }, (_, i) => i),
+    50,
+    (i) => start(i, Math.max(1, instant - Date.now())),
+  );
+  if (Date.now() > instant - 200)
+    log(`${what}: the starts ended ${((Date.now() - instant) / 1000).toFixed(1)} s after T (planned: before)`);
+  await sleep(Math.max(0, instant - Date.now()));
+  return instant;
+}
+
 /** Runs of a workflow type that have continued as new, as the server's visibility counts them. */
 async function continuedAsNew(client: Client, type: string): Promise<number> {
   return (await client.workflow.count(`WorkflowType = '${type}' AND ExecutionStatus = 'ContinuedAsNew'`)).count;
@@ -852,19 +868,14 @@ async function renewalFloor(
     }
     const ids = Array.from({ length: n }, (_, i) => `soak-${RUN}-floor/${i}`);
     const before = await continuedAsNew(client, 'floorRenewalWorkflow');
-    const instant = Date.now() + renewal.leadMs;
-    log(`floor: starting ${n} bare workflows, all runnable at ${new Date(instant).toISOString()}…`);
-    await inPool(ids, 50, (workflowId, i) =>
+    const instant = await startAtOneInstant('floor', n, renewal.leadMs, (i, startDelay) =>
       client.workflow.start(floorRenewalWorkflow, {
-        workflowId,
+        workflowId: ids[i],
         taskQueue,
         args: [{ periodEnd: renewal.periodEnd, carried: renewal.carriedInOrder[i] }],
-        startDelay: Math.max(1, instant - Date.now()),
+        startDelay,
       }),
     );
-    if (Date.now() > instant - 200)
-      log(`floor: the starts ended ${((Date.now() - instant) / 1000).toFixed(1)} s after T`);
-    await sleep(Math.max(0, instant - Date.now()));
     const cpu = new CpuByProcess(() => ({
       ...processes(),
       ...Object.fromEntries(workers.map((w, k) => [`floor-worker-${k + 1}`, { pid: w.pid, tree: false }])),
